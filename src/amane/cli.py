@@ -1,0 +1,29 @@
+"""The ``amane`` command line. Each domain contributes its own Typer sub-app."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from amane import __version__
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="amane: smart patrol vehicle and police command centre.")
+
+
+@app.callback()
+def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging")) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

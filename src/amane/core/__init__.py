@@ -1,0 +1,1 @@
+"""Pure types and maths shared by unit and centre: no I/O here."""
