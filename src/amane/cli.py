@@ -7,6 +7,7 @@ import logging
 import typer
 
 from amane import __version__
+from amane.eval.cli import eval_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="amane: smart patrol vehicle and police command centre.")
@@ -16,6 +17,9 @@ app = typer.Typer(no_args_is_help=True, add_completion=False,
 def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging")) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+app.add_typer(eval_app, name="eval")
 
 
 @app.command()

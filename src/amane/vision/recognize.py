@@ -16,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from amane.core.detections import Detections
 from amane.core.messages import AlertKind, Severity
 
 Image = npt.NDArray[np.uint8]
@@ -77,4 +78,18 @@ class TrackRecognizer(Protocol):
 
     def end_track(self, track_id: int) -> list[Finding]:
         """The track is gone: conclude (e.g. vote over the pass) and free its state."""
+        ...
+
+
+@runtime_checkable
+class SceneAnalyzer(Protocol):
+    """A per-camera plug-in that reasons over all tracks at once (behaviour rules: zones, crowds, ...).
+
+    Called on every analysed frame of a camera with the tracked detections (``tracker_id`` set).
+    """
+
+    name: str
+
+    def update(self, camera_id: str, tracks: Detections, at: datetime, frame: Image | None) -> list[Finding]:
+        """Advance the rules to time ``at``; return the alarms that fire now."""
         ...

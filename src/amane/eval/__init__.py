@@ -1,0 +1,1 @@
+"""``amane eval ...``: accuracy and speed on real evaluation data, written as JSON."""

@@ -1,0 +1,7 @@
+"""The ``amane eval`` command group; each evaluation registers itself in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+eval_app = typer.Typer(no_args_is_help=True, help="Measure accuracy and speed on evaluation data.")
