@@ -1,0 +1,1 @@
+"""Detector plug-ins behind one protocol: one file per plug-in (config + implementation)."""
