@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeGuard, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -91,9 +91,15 @@ class SourceStats:
 class FrameSource(Protocol):
     """A camera, a file, a folder, a 360° panorama split into views, or a rig of several cameras."""
 
-    camera_ids: tuple[str, ...]
-    """The ids of the cameras this source yields frames for, known before the first read."""
-    stats: SourceStats
+    @property
+    def camera_ids(self) -> tuple[str, ...]:
+        """The ids of the cameras this source yields frames for, known before the first read."""
+        ...
+
+    @property
+    def stats(self) -> SourceStats:
+        """Frames read, corrupt, dropped; reconnects."""
+        ...
 
     def read(self) -> list[Frame] | None:
         """The newest frame(s) now (at most one per camera); ``[]`` if none is new; None at the end."""
@@ -104,7 +110,7 @@ class FrameSource(Protocol):
         ...
 
 
-def is_valid_image(image: object) -> bool:
+def is_valid_image(image: object) -> TypeGuard[Image]:
     """Whether a decoded frame is a usable BGR uint8 image (corrupt decodes fail this).
 
     >>> is_valid_image(np.zeros((4, 4, 3), np.uint8)), is_valid_image(np.zeros((0, 4, 3), np.uint8))

@@ -1,0 +1,142 @@
+"""``file``: a video file, read frame by frame (as fast as asked, or paced at its own frame rate).
+
+Frames that fail to decode before the end of the file are skipped and counted; the end of the file
+ends the source (or rewinds it with ``loop``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import cv2
+from pydantic import Field
+
+from amane.vision.sources.base import Frame, is_valid_image
+from amane.vision.sources.capture import CaptureConfigBase, CaptureSource
+
+logger = logging.getLogger(__name__)
+
+
+class FileSourceConfig(CaptureConfigBase):
+    """A video file (anything FFmpeg decodes: mp4, mkv, avi, ...)."""
+
+    type: Literal["file"]
+    path: Path = Field(description="Path of the video file.")
+    loop: bool = Field(False, description="Rewind at the end instead of finishing (demos, soak tests).")
+    realtime: bool = Field(
+        False,
+        description="Pace reading at the file's frame rate like a live camera: "
+        "frames the consumer was too slow for are skipped and counted as dropped.",
+    )
+    fps: float | None = Field(
+        None,
+        gt=0.0,
+        le=240.0,
+        description="Frame rate to assume when the file does not state one (or to override it).",
+    )
+    max_bad_reads: int = Field(
+        25,
+        ge=1,
+        le=10_000,
+        description="Consecutive undecodable frames after which the file is treated as ended (truncated).",
+    )
+
+
+class FileSource(CaptureSource):
+    """Reads a video file with OpenCV; timestamps are the open time plus the frame's offset in the file."""
+
+    def __init__(self, config: FileSourceConfig) -> None:
+        super().__init__(config)
+        self.config = config
+        if not config.path.is_file():
+            raise FileNotFoundError(f"camera {config.id}: video file not found: {config.path}")
+        self._capture = self._open()
+        stated = float(self._capture.get(cv2.CAP_PROP_FPS) or 0.0)
+        self.fps = config.fps or (stated if 0 < stated < 1000 else 25.0)
+        self.frame_count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        self._start = datetime.now(UTC)
+        self._t0 = time.monotonic()
+        self._index = 0  # frames consumed from the start, across loops
+        self._in_file = 0  # position within the current pass
+        self._closed = False
+
+    def _open(self) -> Any:
+        capture = cv2.VideoCapture(str(self.config.path))
+        if not capture.isOpened():
+            raise OSError(f"camera {self.config.id}: cannot open video file {self.config.path}")
+        return capture
+
+    def read(self, wait_s: float | None = None) -> list[Frame] | None:
+        """The next frame (or, with ``realtime``, the one due now); None at the end of the file."""
+        if self._closed:
+            return None
+        if self.config.realtime and not self._pace(wait_s):
+            return []
+        while True:
+            image = self._next_image()
+            if image is None:
+                if not self.config.loop or self._in_file == 0:
+                    return None
+                self._capture.release()
+                self._capture = self._open()
+                self._in_file = 0
+                continue
+            at = self._start + timedelta(seconds=self._index / self.fps)
+            frame = self._frame(image, at, self._index)
+            self._index += 1
+            self._in_file += 1
+            return [frame]
+
+    def _pace(self, wait_s: float | None) -> bool:
+        """Skip frames that are already late; wait (up to ``wait_s``) for one not yet due."""
+        due = int((time.monotonic() - self._t0) * self.fps)
+        late = due - self._index
+        if late > 0:
+            skipped = 0
+            for _ in range(late):
+                if not self._capture.grab():
+                    break
+                skipped += 1
+            self._index += skipped
+            self._in_file += skipped
+            self.stats.add(dropped=skipped)
+            return True
+        sleep_s = (self._index / self.fps) - (time.monotonic() - self._t0)
+        limit = 0.5 if wait_s is None else wait_s
+        if sleep_s > limit:
+            time.sleep(limit)
+            return False
+        if sleep_s > 0:
+            time.sleep(sleep_s)
+        return True
+
+    def _next_image(self) -> Any:
+        """The next good image of this pass, or None at the end (skipping and counting bad frames)."""
+        bad = 0
+        while bad < self.config.max_bad_reads:
+            ok, image = self._capture.read()
+            if ok and is_valid_image(image):
+                if bad:
+                    self.stats.add(corrupt=bad)
+                self.stats.add(read=1)
+                return image
+            position = int(self._capture.get(cv2.CAP_PROP_POS_FRAMES) or 0)
+            if not ok and (self.frame_count <= 0 or position >= self.frame_count - 1):
+                return None  # a clean end
+            bad += 1
+            self._in_file += 1
+        logger.warning(
+            "camera %s: %d unreadable frames in a row, treating the file as ended", self.config.id, bad
+        )
+        self.stats.add(corrupt=bad)
+        return None
+
+    def close(self) -> None:
+        """Release the file."""
+        if not self._closed:
+            self._closed = True
+            self._capture.release()
