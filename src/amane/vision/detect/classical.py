@@ -1,0 +1,241 @@
+"""``classical``: the default detector, needing no downloaded model.
+
+Moving blobs (from the motion gate) are classified by size and shape: tall blobs are people, wide
+and large ones vehicles. OpenCV's HOG people detector (Dalal-Triggs, shipped inside OpenCV) then
+looks inside the larger moving regions, at reduced resolution, to confirm people and to split groups;
+a confirmed person replaces the blob it lies in. Everything runs on moving regions only, so a still
+scene costs nothing and a busy one stays cheap (``hog_max_regions`` caps the HOG work per frame).
+
+Limits: blob classes are guesses from shape (a cyclist and a pedestrian look alike; a slow car seen
+head-on is not wide); when the vehicle itself drives, the whole frame moves and only HOG is left.
+Configure ``onnx-yolo`` with a real detector for that.
+
+Keep one instance per camera when calling without ``regions`` (it then runs its own motion gate).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Literal
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field
+
+from amane.core.detections import Detections
+from amane.vision.detect.base import CAR, PERSON, Box, Image, apply_nms
+from amane.vision.motion import MotionConfig, MotionGate
+
+logger = logging.getLogger(__name__)
+
+HOG_WINDOW_HEIGHT = 128
+"""The default OpenCV people detector's window is 64x128 pixels: a person must be about 96+ px tall."""
+
+
+class ClassicalDetectorConfig(BaseModel):
+    """Motion blobs classified by shape, plus the OpenCV HOG people detector on moving regions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["classical"] = "classical"
+    motion: MotionConfig = Field(
+        default_factory=MotionConfig,
+        description="The gate used when detect() "
+        "is called without regions (and whose padding is undone on given regions).",
+    )
+    person_min_aspect: float = Field(
+        1.3, gt=0.0, le=10.0, description="Blobs at least this many times taller than wide are people."
+    )
+    vehicle_min_aspect: float = Field(
+        1.1,
+        gt=0.0,
+        le=10.0,
+        description="Blobs at least this many times wider than tall (and large enough) are vehicles.",
+    )
+    vehicle_min_area: float = Field(
+        0.004, ge=0.0, le=1.0, description="Smallest vehicle blob, as a fraction of the frame area."
+    )
+    blob_confidence: float = Field(
+        0.55,
+        ge=0.0,
+        le=1.0,
+        description="Confidence of a shape-classified "
+        "blob (above the tracker's high threshold, so it can start a track).",
+    )
+    ambiguous_confidence: float = Field(
+        0.3,
+        ge=0.0,
+        le=1.0,
+        description="Confidence of a blob of unclear "
+        "shape, or a person blob HOG looked at and did not confirm (only "
+        "continues existing tracks).",
+    )
+    hog: bool = Field(True, description="Run the HOG people detector on moving regions.")
+    hog_max_regions: int = Field(
+        3, ge=0, le=64, description="At most this many regions (largest first) get HOG per frame."
+    )
+    hog_min_height: int = Field(
+        48,
+        ge=16,
+        le=2000,
+        description="Regions lower than this (full-resolution "
+        "pixels) are too small for HOG and keep the shape classification.",
+    )
+    hog_max_pixels: int = Field(
+        160_000,
+        ge=10_000,
+        le=4_000_000,
+        description="Each HOG crop is scaled down to at most this many pixels (bounds the cost).",
+    )
+    hog_threshold: float = Field(0.3, ge=-5.0, le=5.0, description="HOG SVM margin needed for a person.")
+    nms_iou: float = Field(
+        0.45, ge=0.0, le=1.0, description="IoU above which overlapping boxes of one class are merged."
+    )
+
+
+def _unpad(box: Box, padding: float) -> Box:
+    """Undo the motion gate's padding (it grew each side by ``padding`` times the size)."""
+    x1, y1, x2, y2 = box
+    f = padding / (1.0 + 2.0 * padding)
+    dw, dh = (x2 - x1) * f, (y2 - y1) * f
+    return x1 + dw, y1 + dh, x2 - dw, y2 - dh
+
+
+class ClassicalDetector:
+    """Shape-classified motion blobs plus HOG people on moving regions."""
+
+    def __init__(self, config: ClassicalDetectorConfig | None = None) -> None:
+        self.config = config or ClassicalDetectorConfig()
+        self._gate = MotionGate(self.config.motion)
+        self._hog = cv2.HOGDescriptor()
+        self._hog.setSVMDetector(np.asarray(cv2.HOGDescriptor.getDefaultPeopleDetector(), np.float32))
+
+    def detect(self, image: Image, regions: list[Box] | None = None) -> Detections:
+        """People and vehicles in the moving parts of ``image`` (COCO ids 0 and 2)."""
+        if regions is None:
+            regions = self._gate.update(image)
+        if not regions:
+            return Detections.empty()
+        h, w = image.shape[:2]
+        blobs = [_unpad(r, self.config.motion.padding) for r in regions]
+        blob_dets = self._classify_blobs(blobs, w * h)
+        hog_dets, hog_checked = self._hog_people(image, regions)
+        if hog_checked.any():
+            blob_dets = self._demote_checked(
+                blob_dets, hog_dets, np.asarray(regions, dtype=np.float64), hog_checked
+            )
+        merged = Detections.merge([hog_dets, blob_dets])
+        return apply_nms(merged, self.config.nms_iou)
+
+    def _classify_blobs(self, blobs: list[Box], frame_area: int) -> Detections:
+        cfg = self.config
+        boxes, scores, classes = [], [], []
+        for x1, y1, x2, y2 in blobs:
+            bw, bh = max(x2 - x1, 1e-6), max(y2 - y1, 1e-6)
+            if bh / bw >= cfg.person_min_aspect:
+                cls, score = PERSON, cfg.blob_confidence
+            elif bw / bh >= cfg.vehicle_min_aspect and bw * bh >= cfg.vehicle_min_area * frame_area:
+                cls, score = CAR, cfg.blob_confidence
+            else:
+                cls = PERSON if bh >= bw else CAR
+                score = cfg.ambiguous_confidence
+            boxes.append((x1, y1, x2, y2))
+            scores.append(score)
+            classes.append(cls)
+        if not boxes:
+            return Detections.empty()
+        return Detections(np.array(boxes), np.array(scores), np.array(classes))
+
+    def _hog_people(self, image: Image, regions: list[Box]) -> tuple[Detections, npt.NDArray[np.bool_]]:
+        """HOG on the largest regions; returns the people found and which regions were examined."""
+        cfg = self.config
+        checked = np.zeros(len(regions), dtype=bool)
+        if not cfg.hog or cfg.hog_max_regions == 0:
+            return Detections.empty(), checked
+        order = sorted(
+            range(len(regions)),
+            key=lambda i: -(regions[i][2] - regions[i][0]) * (regions[i][3] - regions[i][1]),
+        )
+        found: list[Detections] = []
+        for i in order:
+            if checked.sum() >= cfg.hog_max_regions:
+                break
+            if regions[i][3] - regions[i][1] < cfg.hog_min_height:
+                continue
+            checked[i] = True
+            found.append(self._hog_region(image, regions[i]))
+        return Detections.merge(found), checked
+
+    def _hog_region(self, image: Image, region: Box) -> Detections:
+        cfg = self.config
+        h, w = image.shape[:2]
+        x1, y1, x2, y2 = region
+        # HOG needs some margin around a person: grow the crop by a quarter of the window
+        my = (y2 - y1) * 0.15
+        mx = max((x2 - x1) * 0.15, (y2 - y1) * 0.2)
+        xa, ya = max(0, int(x1 - mx)), max(0, int(y1 - my))
+        xb, yb = min(w, math.ceil(x2 + mx)), min(h, math.ceil(y2 + my))
+        crop = image[ya:yb, xa:xb]
+        ch, cw = crop.shape[:2]
+        # scale so the region is at least one window tall, and the crop not bigger than hog_max_pixels
+        up = (HOG_WINDOW_HEIGHT * 1.15) / max(1.0, (y2 - y1))
+        down = math.sqrt(cfg.hog_max_pixels / max(1, ch * cw))
+        scale = min(max(up, 0.0), down) if up > 1 else min(1.0, down)
+        if ch * scale < HOG_WINDOW_HEIGHT or cw * scale < 64:
+            scale = max(HOG_WINDOW_HEIGHT / ch, 64 / cw)
+        resized = cv2.resize(
+            crop,
+            (max(64, round(cw * scale)), max(HOG_WINDOW_HEIGHT, round(ch * scale))),
+            interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
+        )
+        rects, weights = self._hog.detectMultiScale(
+            resized, hitThreshold=cfg.hog_threshold, winStride=(8, 8), padding=(8, 8), scale=1.1
+        )
+        if len(rects) == 0:
+            return Detections.empty()
+        sx = crop.shape[1] / resized.shape[1]
+        sy = crop.shape[0] / resized.shape[0]
+        r = np.asarray(rects, dtype=np.float64).reshape(-1, 4)
+        # the HOG window has ~1/8 margin around the person on each side: trim it
+        xyxy = np.stack(
+            [
+                r[:, 0] + r[:, 2] * 0.125,
+                r[:, 1] + r[:, 3] * 0.07,
+                r[:, 0] + r[:, 2] * 0.875,
+                r[:, 1] + r[:, 3] * 0.93,
+            ],
+            axis=1,
+        )
+        xyxy = xyxy * np.array([sx, sy, sx, sy]) + np.array([xa, ya, xa, ya])
+        margin = np.asarray(weights, dtype=np.float64).reshape(-1)
+        confidence = 1.0 / (1.0 + np.exp(-2.0 * margin))
+        return Detections(xyxy, confidence, np.full(len(xyxy), PERSON))
+
+    def _demote_checked(
+        self,
+        blobs: Detections,
+        people: Detections,
+        regions: npt.NDArray[np.float64],
+        checked: npt.NDArray[np.bool_],
+    ) -> Detections:
+        """Person blobs HOG examined: dropped where HOG found people in them, demoted where it found none."""
+        if len(blobs) == 0:
+            return blobs
+        keep = np.ones(len(blobs), dtype=bool)
+        conf = blobs.confidence.copy()
+        centres = people.center
+        for i in np.flatnonzero(checked):
+            if blobs.class_id[i] != PERSON:
+                continue
+            x1, y1, x2, y2 = regions[i]
+            inside = (
+                (centres[:, 0] >= x1) & (centres[:, 0] <= x2) & (centres[:, 1] >= y1) & (centres[:, 1] <= y2)
+            )
+            if inside.any():
+                keep[i] = False
+            else:
+                conf[i] = min(conf[i], self.config.ambiguous_confidence)
+        out = Detections(blobs.xyxy, conf, blobs.class_id)
+        return out[keep]
