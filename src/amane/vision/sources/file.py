@@ -20,6 +20,9 @@ from amane.vision.sources.capture import CaptureConfigBase, CaptureSource
 
 logger = logging.getLogger(__name__)
 
+END_RETRIES = 3
+"""Failed reads in a row, without the position moving, that mean the data has ended."""
+
 
 class FileSourceConfig(CaptureConfigBase):
     """A video file (anything FFmpeg decodes: mp4, mkv, avi, ...)."""
@@ -115,18 +118,33 @@ class FileSource(CaptureSource):
         return True
 
     def _next_image(self) -> Any:
-        """The next good image of this pass, or None at the end (skipping and counting bad frames)."""
+        """The next good image of this pass, or None at the end (skipping and counting bad frames).
+
+        A read that fails without moving on means the end of the data: a clean end when the file's
+        stated frame count is reached, otherwise a truncated file whose missing frames count as corrupt.
+        """
         bad = 0
+        stuck = 0
         while bad < self.config.max_bad_reads:
+            before = self._position()
             ok, image = self._capture.read()
             if ok and is_valid_image(image):
-                if bad:
-                    self.stats.add(corrupt=bad)
-                self.stats.add(read=1)
+                self.stats.add(read=1, corrupt=bad)
                 return image
-            position = int(self._capture.get(cv2.CAP_PROP_POS_FRAMES) or 0)
-            if not ok and (self.frame_count <= 0 or position >= self.frame_count - 1):
-                return None  # a clean end
+            after = self._position()
+            if not ok and after <= before:
+                stuck += 1
+                if stuck < END_RETRIES:
+                    continue
+                missing = self.frame_count - after
+                missing = missing if missing > 1 else 0  # container counts are often one off
+                if missing:
+                    logger.warning(
+                        "camera %s: file ends %d frames early (truncated)", self.config.id, missing
+                    )
+                self.stats.add(corrupt=bad + missing)
+                return None
+            stuck = 0
             bad += 1
             self._in_file += 1
         logger.warning(
@@ -134,6 +152,9 @@ class FileSource(CaptureSource):
         )
         self.stats.add(corrupt=bad)
         return None
+
+    def _position(self) -> int:
+        return int(self._capture.get(cv2.CAP_PROP_POS_FRAMES) or 0)
 
     def close(self) -> None:
         """Release the file."""
