@@ -1,0 +1,165 @@
+"""``/api/v1/alerts``: ingest from units, evidence upload and download, queries, the review workflow."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import Path as PathParam
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
+
+from amane.center.alerts import evidence, service
+from amane.center.alerts.schemas import AlertPublic, EvidenceStored, ReviewRequest
+from amane.center.alerts.workflow import AlertStatus
+from amane.center.audit import service as audit
+from amane.center.auth.roles import ALERT_READERS, REVIEWERS
+from amane.center.auth.service import AuthUser
+from amane.center.deps import CenterDep, CurrentUnit, ReadSessionDep, SessionDep, require_role
+from amane.center.errors import TooLarge
+from amane.center.runtime import Center
+from amane.core.messages import Alert, AlertKind
+
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+
+Reader = Annotated[AuthUser, require_role(*ALERT_READERS)]
+Reviewer = Annotated[AuthUser, require_role(*REVIEWERS)]
+EVIDENCE_KEY = r"^[A-Za-z0-9_.\-/]{1,200}$"
+
+
+@router.post("", status_code=201, responses={200: {"description": "Already stored (a re-send)"}})
+async def ingest(alert: Alert, unit: CurrentUnit, center: CenterDep) -> Response:
+    """Store an alert from the unit that owns the token: 201 ``stored``, or 200 ``duplicate`` on a re-send."""
+    if alert.unit_id != unit.callsign:
+        raise HTTPException(403, f"this token belongs to unit {unit.callsign}, not {alert.unit_id}")
+    outcome = await center.ingest_alert(alert)
+    return Response(
+        f'{{"id":"{alert.id}","status":"{outcome}"}}',
+        status_code=201 if outcome == "stored" else 200,
+        media_type="application/json",
+    )
+
+
+@router.get("")
+def list_alerts(
+    user: Reader,
+    session: ReadSessionDep,
+    center: CenterDep,
+    status: AlertStatus | None = None,
+    kind: AlertKind | None = None,
+    unit: str | None = None,
+    before: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[AlertPublic]:
+    """Newest first. A filtered query is a search, and searches are audited."""
+    alerts = service.list_alerts(
+        session=session, status=status, kind=kind, unit=unit, before=before, limit=limit
+    )
+    if any(v is not None for v in (status, kind, unit, before)):
+        with center.db.writing() as write:
+            audit.append(
+                session=write,
+                actor=user.actor,
+                action="alert.search",
+                target="alerts",
+                details={
+                    "status": status,
+                    "kind": kind,
+                    "unit": unit,
+                    "before": before.isoformat() if before else None,
+                    "results": len(alerts),
+                },
+            )
+    return alerts
+
+
+@router.get("/{alert_id}")
+def get_alert(alert_id: uuid.UUID, user: Reader, session: ReadSessionDep) -> AlertPublic:
+    return service.get_alert(session=session, alert_id=alert_id)
+
+
+@router.post("/{alert_id}/transitions")
+async def review(alert_id: uuid.UUID, body: ReviewRequest, user: Reviewer, center: CenterDep) -> AlertPublic:
+    """Acknowledge, confirm, dismiss (with a reason) or escalate; 409 when the step is not allowed now."""
+    alert = await run_in_threadpool(_review, center, alert_id, body, user)
+    await center.alert_changed(alert)
+    return alert
+
+
+def _review(center: Center, alert_id: uuid.UUID, body: ReviewRequest, user: AuthUser) -> AlertPublic:
+    with center.db.write_session() as session:
+        return service.review(
+            session=session,
+            alert_id=alert_id,
+            action=body.action,
+            reason=body.reason,
+            reviewer=user.username,
+            required_for=center.settings.confirmations_for,
+        )
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise TooLarge(f"evidence is {declared} bytes; the limit is {limit}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"evidence exceeds the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.put(
+    "/{alert_id}/evidence/{key:path}",
+    status_code=201,
+    responses={200: {"description": "The same image was already stored under this key"}},
+)
+async def upload_evidence(
+    alert_id: uuid.UUID,
+    key: Annotated[str, PathParam(pattern=EVIDENCE_KEY)],
+    request: Request,
+    unit: CurrentUnit,
+    center: CenterDep,
+) -> Response:
+    """Raw body, Content-Type image/jpeg or image/png; 413 when too large, 415 when not that image."""
+    data = await _read_body(request, center.settings.evidence_max_bytes)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    stored = await run_in_threadpool(_store, center, alert_id, key, content_type, data, unit.callsign)
+    if stored.status == "stored":
+        alert = await run_in_threadpool(_get, center, alert_id)
+        await center.alert_changed(alert)
+    return Response(
+        stored.model_dump_json(),
+        status_code=201 if stored.status == "stored" else 200,
+        media_type="application/json",
+    )
+
+
+def _store(
+    center: Center, alert_id: uuid.UUID, key: str, content_type: str, data: bytes, callsign: str
+) -> EvidenceStored:
+    with center.db.write_session() as session:
+        return evidence.store_evidence(
+            session=session,
+            evidence_dir=center.settings.evidence_path,
+            alert_id=alert_id,
+            key=key,
+            content_type=content_type,
+            data=data,
+            unit_callsign=callsign,
+        )
+
+
+def _get(center: Center, alert_id: uuid.UUID) -> AlertPublic:
+    with center.db.session() as session:
+        return service.get_alert(session=session, alert_id=alert_id)
+
+
+@router.get("/{alert_id}/evidence/{key:path}", response_class=FileResponse)
+def get_evidence(alert_id: uuid.UUID, key: str, user: Reader, session: SessionDep) -> FileResponse:
+    path, content_type = evidence.evidence_file(session=session, alert_id=alert_id, key=key, actor=user.actor)
+    return FileResponse(path, media_type=content_type, headers={"Cache-Control": "private, max-age=3600"})
