@@ -62,6 +62,14 @@ class MotionConfig(BaseModel):
     learning_rate: float = Field(
         0.05, gt=0.0, le=1.0, description="How fast the background absorbs a change (per frame)."
     )
+    foreground_rate: float = Field(
+        0.3,
+        ge=0.0,
+        le=1.0,
+        description="Background learning under moving pixels, as a fraction of learning_rate ('average': "
+        "lower leaves fewer ghosts behind passers-by, higher forgets a stopped car or a revealed "
+        "background sooner).",
+    )
     dilate: int = Field(
         2,
         ge=0,
@@ -114,7 +122,7 @@ class MotionGate:
         h, w = image.shape[:2]
         scale = w / cfg.width if w > cfg.width else 1.0
         small_size = (max(1, round(w / scale)), max(1, round(h / scale)))
-        small = cv2.resize(image, small_size, interpolation=cv2.INTER_AREA) if scale != 1.0 else image
+        small = cv2.resize(image, small_size, interpolation=cv2.INTER_LINEAR) if scale != 1.0 else image
         grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
         grey = _u8(cv2.GaussianBlur(grey, (5, 5), 0))
         mask = self._foreground(grey)
@@ -140,15 +148,24 @@ class MotionGate:
                 self._mog = cv2.createBackgroundSubtractorMOG2(
                     history=200, varThreshold=cfg.threshold, detectShadows=False
                 )
-            fg = self._mog.apply(grey, learningRate=cfg.learning_rate)
+            # MOG2 keeps several modes per pixel and needs a longer memory than a running average:
+            # it learns at learning_rate x foreground_rate (its own shadow-free foreground decides)
+            fg = self._mog.apply(grey, learningRate=cfg.learning_rate * max(cfg.foreground_rate, 0.05))
             return _u8(cv2.threshold(fg, 127, 255, cv2.THRESH_BINARY)[1])
         if self._background is None or self._background.shape != grey.shape:
             self._background = grey.astype(np.float32)
             return np.zeros_like(grey)
         diff = cv2.absdiff(grey, cv2.convertScaleAbs(self._background))
-        rate = 0.5 if self._frames < self.config.warmup_frames else cfg.learning_rate
-        cv2.accumulateWeighted(grey, self._background, rate)
-        return _u8(cv2.threshold(diff, cfg.threshold, 255, cv2.THRESH_BINARY)[1])
+        mask = _u8(cv2.threshold(diff, cfg.threshold, 255, cv2.THRESH_BINARY)[1])
+        if self._frames < cfg.warmup_frames:
+            cv2.accumulateWeighted(grey, self._background, 0.5)
+        else:
+            # selective update: the background learns fast where nothing moves and slowly under moving
+            # objects, so a passer-by leaves no ghost behind but a parked car is absorbed in time
+            still = cv2.bitwise_not(mask)
+            cv2.accumulateWeighted(grey, self._background, cfg.learning_rate, mask=still)
+            cv2.accumulateWeighted(grey, self._background, cfg.learning_rate * cfg.foreground_rate, mask=mask)
+        return mask
 
     def _regions(self, mask: npt.NDArray[np.uint8], scale: float, w: int, h: int) -> list[Box]:
         cfg = self.config

@@ -68,13 +68,15 @@ class ClassicalDetectorConfig(BaseModel):
         0.3,
         ge=0.0,
         le=1.0,
-        description="Confidence of a blob of unclear "
-        "shape, or a person blob HOG looked at and did not confirm (only "
-        "continues existing tracks).",
+        description="Confidence of a blob of unclear shape (only continues existing tracks).",
     )
     hog: bool = Field(True, description="Run the HOG people detector on moving regions.")
     hog_max_regions: int = Field(
-        3, ge=0, le=64, description="At most this many regions (largest first) get HOG per frame."
+        1,
+        ge=0,
+        le=64,
+        description="At most this many regions get HOG per frame (taken in turn, largest first, so "
+        "every moving region is examined every few frames at a bounded cost per frame).",
     )
     hog_min_height: int = Field(
         48,
@@ -84,7 +86,7 @@ class ClassicalDetectorConfig(BaseModel):
         "pixels) are too small for HOG and keep the shape classification.",
     )
     hog_max_pixels: int = Field(
-        160_000,
+        80_000,
         ge=10_000,
         le=4_000_000,
         description="Each HOG crop is scaled down to at most this many pixels (bounds the cost).",
@@ -109,6 +111,7 @@ class ClassicalDetector:
     def __init__(self, config: ClassicalDetectorConfig | None = None) -> None:
         self.config = config or ClassicalDetectorConfig()
         self._gate = MotionGate(self.config.motion)
+        self._calls = 0
         self._hog = cv2.HOGDescriptor()
         self._hog.setSVMDetector(np.asarray(cv2.HOGDescriptor.getDefaultPeopleDetector(), np.float32))
 
@@ -121,11 +124,8 @@ class ClassicalDetector:
         h, w = image.shape[:2]
         blobs = [_unpad(r, self.config.motion.padding) for r in regions]
         blob_dets = self._classify_blobs(blobs, w * h)
-        hog_dets, hog_checked = self._hog_people(image, regions)
-        if hog_checked.any():
-            blob_dets = self._demote_checked(
-                blob_dets, hog_dets, np.asarray(regions, dtype=np.float64), hog_checked
-            )
+        hog_dets = self._hog_people(image, regions)
+        blob_dets = self._replace_confirmed(blob_dets, hog_dets, np.asarray(regions, dtype=np.float64))
         merged = Detections.merge([hog_dets, blob_dets])
         return apply_nms(merged, self.config.nms_iou)
 
@@ -148,25 +148,25 @@ class ClassicalDetector:
             return Detections.empty()
         return Detections(np.array(boxes), np.array(scores), np.array(classes))
 
-    def _hog_people(self, image: Image, regions: list[Box]) -> tuple[Detections, npt.NDArray[np.bool_]]:
-        """HOG on the largest regions; returns the people found and which regions were examined."""
+    def _hog_people(self, image: Image, regions: list[Box]) -> Detections:
+        """HOG on up to ``hog_max_regions`` regions (in turn, largest first); the people found."""
         cfg = self.config
-        checked = np.zeros(len(regions), dtype=bool)
         if not cfg.hog or cfg.hog_max_regions == 0:
-            return Detections.empty(), checked
+            return Detections.empty()
         order = sorted(
             range(len(regions)),
             key=lambda i: -(regions[i][2] - regions[i][0]) * (regions[i][3] - regions[i][1]),
         )
+        self._calls += 1
+        turn = self._calls % len(order)
+        order = order[turn:] + order[:turn]
         found: list[Detections] = []
         for i in order:
-            if checked.sum() >= cfg.hog_max_regions:
+            if len(found) >= cfg.hog_max_regions:
                 break
-            if regions[i][3] - regions[i][1] < cfg.hog_min_height:
-                continue
-            checked[i] = True
-            found.append(self._hog_region(image, regions[i]))
-        return Detections.merge(found), checked
+            if regions[i][3] - regions[i][1] >= cfg.hog_min_height:
+                found.append(self._hog_region(image, regions[i]))
+        return Detections.merge(found)
 
     def _hog_region(self, image: Image, region: Box) -> Detections:
         cfg = self.config
@@ -213,29 +213,20 @@ class ClassicalDetector:
         confidence = 1.0 / (1.0 + np.exp(-2.0 * margin))
         return Detections(xyxy, confidence, np.full(len(xyxy), PERSON))
 
-    def _demote_checked(
-        self,
-        blobs: Detections,
-        people: Detections,
-        regions: npt.NDArray[np.float64],
-        checked: npt.NDArray[np.bool_],
+    @staticmethod
+    def _replace_confirmed(
+        blobs: Detections, people: Detections, regions: npt.NDArray[np.float64]
     ) -> Detections:
-        """Person blobs HOG examined: dropped where HOG found people in them, demoted where it found none."""
-        if len(blobs) == 0:
+        """Drop the person blobs in which HOG found people (their HOG boxes replace them, one per person)."""
+        if len(blobs) == 0 or len(people) == 0:
             return blobs
-        keep = np.ones(len(blobs), dtype=bool)
-        conf = blobs.confidence.copy()
         centres = people.center
-        for i in np.flatnonzero(checked):
+        keep = np.ones(len(blobs), dtype=bool)
+        for i, (x1, y1, x2, y2) in enumerate(regions):
             if blobs.class_id[i] != PERSON:
                 continue
-            x1, y1, x2, y2 = regions[i]
             inside = (
                 (centres[:, 0] >= x1) & (centres[:, 0] <= x2) & (centres[:, 1] >= y1) & (centres[:, 1] <= y2)
             )
-            if inside.any():
-                keep[i] = False
-            else:
-                conf[i] = min(conf[i], self.config.ambiguous_confidence)
-        out = Detections(blobs.xyxy, conf, blobs.class_id)
-        return out[keep]
+            keep[i] = not inside.any()
+        return blobs[keep]
