@@ -7,6 +7,7 @@ import logging
 import typer
 
 from amane import __version__
+from amane.center import cli as center_cli
 from amane.eval.cli import eval_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -20,6 +21,7 @@ def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug log
 
 
 app.add_typer(eval_app, name="eval")
+center_cli.register(app)  # center, user, units, audit
 
 
 @app.command()

@@ -41,6 +41,7 @@ def current_revision(engine: Engine) -> str | None:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database schema up to ``revision`` (idempotent)."""
     config = alembic_config()
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per run is ours, below
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_LOCK_KEY})
@@ -53,7 +54,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_LOCK_KEY})
                 conn.commit()
-    logger.info("database schema at %s", revision)
+    logger.info("database schema at %s (%s)", revision, engine.url.render_as_string())
 
 
 def downgrade(engine: Engine, revision: str) -> None:

@@ -132,7 +132,7 @@ def resolve(
     ).first()
     if found is None:
         raise Unauthenticated("not signed in")
-    row, user = found.tuple()
+    row, user = found
     if row.revoked_at is not None or user.disabled or user.locked:
         raise Unauthenticated("session ended")
     if now - row.last_seen_at > idle:
