@@ -9,6 +9,7 @@ import typer
 from amane import __version__
 from amane.center import cli as center_cli
 from amane.eval.cli import eval_app
+from amane.watchlists.hotlist_cli import hotlist_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="amane: smart patrol vehicle and police command centre.")
@@ -21,6 +22,7 @@ def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug log
 
 
 app.add_typer(eval_app, name="eval")
+app.add_typer(hotlist_app, name="hotlist")
 center_cli.register(app)  # center, user, units, audit
 
 

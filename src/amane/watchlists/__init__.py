@@ -1,0 +1,1 @@
+"""Hotlists (plates) and watchlists: storage, exact and fuzzy match, governance."""
