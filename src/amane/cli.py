@@ -8,7 +8,9 @@ import typer
 
 from amane import __version__
 from amane.center import cli as center_cli
+from amane.config.cli import config_app
 from amane.eval.cli import eval_app
+from amane.unit.cli import unit_command
 from amane.watchlists.hotlist_cli import hotlist_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -24,6 +26,8 @@ def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug log
 app.add_typer(eval_app, name="eval")
 app.add_typer(hotlist_app, name="hotlist")
 center_cli.register(app)  # center, user, units, audit
+app.add_typer(config_app, name="config")
+app.command("unit")(unit_command)
 
 
 @app.command()

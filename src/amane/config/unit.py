@@ -304,10 +304,11 @@ def _named_line(text: str, message: str) -> int | None:
     if match is None:
         return None
     name = match.group(1).split("/")[0]
+    found = None  # the last definition: for a repeated id, that is the repeat
     for number, row in enumerate(text.splitlines(), start=1):
         if re.search(rf"\b(?:id|name):\s*['\"]?{re.escape(name)}['\"]?\s*(?:#.*)?$", row):
-            return number
-    return None
+            found = number
+    return found
 
 
 def _format_errors(source: str, err: ValidationError, lines: dict[tuple[Any, ...], int], text: str) -> str:

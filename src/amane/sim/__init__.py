@@ -1,0 +1,1 @@
+"""Simulation for the demo, tests and benchmarks: synthetic camera scenes, a city with routes, a fleet."""

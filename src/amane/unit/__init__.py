@@ -1,0 +1,1 @@
+"""The patrol unit runtime: pipeline wiring, scheduling, evidence, outbox, uplink, inbox, crew page."""
