@@ -10,7 +10,7 @@ moving regions in full-resolution pixels. A still scene returns ``[]``, so the d
 ([], [])
 >>> moved = still.copy(); moved[100:220, 300:360] = 250
 >>> [tuple(round(v) for v in box) for box in gate.update(moved)]
-[(287, 81, 373, 239)]
+[(289, 83, 371, 237)]
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 Box = tuple[float, float, float, float]
 U8 = npt.NDArray[np.uint8]
+MOG2_RATE_FACTOR = 0.2
+"""MOG2 learns at this fraction of ``learning_rate`` (it models several modes and needs more memory)."""
 
 
 def _u8(array: Any) -> U8:
@@ -62,16 +64,21 @@ class MotionConfig(BaseModel):
     learning_rate: float = Field(
         0.05, gt=0.0, le=1.0, description="How fast the background absorbs a change (per frame)."
     )
+    shadows: bool = Field(
+        True,
+        description="'mog2' only: leave out cast shadows (darker, same colour), so a person's box is "
+        "not widened by their shadow.",
+    )
     foreground_rate: float = Field(
-        0.3,
+        1.0,
         ge=0.0,
         le=1.0,
-        description="Background learning under moving pixels, as a fraction of learning_rate ('average': "
-        "lower leaves fewer ghosts behind passers-by, higher forgets a stopped car or a revealed "
-        "background sooner).",
+        description="'average' only: background learning under moving pixels, as a fraction of "
+        "learning_rate. Lower keeps slow movers out of the background, but the ghost an object leaves "
+        "where it was (and a revealed background) then fades more slowly.",
     )
     dilate: int = Field(
-        2,
+        1,
         ge=0,
         le=10,
         description="Dilation passes that join the parts of one moving object into one region.",
@@ -146,11 +153,10 @@ class MotionGate:
         if cfg.method == "mog2":
             if self._mog is None:
                 self._mog = cv2.createBackgroundSubtractorMOG2(
-                    history=200, varThreshold=cfg.threshold, detectShadows=False
+                    history=200, varThreshold=cfg.threshold, detectShadows=cfg.shadows
                 )
-            # MOG2 keeps several modes per pixel and needs a longer memory than a running average:
-            # it learns at learning_rate x foreground_rate (its own shadow-free foreground decides)
-            fg = self._mog.apply(grey, learningRate=cfg.learning_rate * max(cfg.foreground_rate, 0.05))
+            # MOG2 keeps several modes per pixel and needs a longer memory than a running average
+            fg = self._mog.apply(grey, learningRate=cfg.learning_rate * MOG2_RATE_FACTOR)
             return _u8(cv2.threshold(fg, 127, 255, cv2.THRESH_BINARY)[1])
         if self._background is None or self._background.shape != grey.shape:
             self._background = grey.astype(np.float32)
@@ -159,6 +165,8 @@ class MotionGate:
         mask = _u8(cv2.threshold(diff, cfg.threshold, 255, cv2.THRESH_BINARY)[1])
         if self._frames < cfg.warmup_frames:
             cv2.accumulateWeighted(grey, self._background, 0.5)
+        elif cfg.foreground_rate == 1.0:
+            cv2.accumulateWeighted(grey, self._background, cfg.learning_rate)
         else:
             # selective update: the background learns fast where nothing moves and slowly under moving
             # objects, so a passer-by leaves no ghost behind but a parked car is absorbed in time

@@ -58,11 +58,11 @@ class ClassicalDetectorConfig(BaseModel):
         0.004, ge=0.0, le=1.0, description="Smallest vehicle blob, as a fraction of the frame area."
     )
     blob_confidence: float = Field(
-        0.55,
+        0.65,
         ge=0.0,
         le=1.0,
         description="Confidence of a shape-classified "
-        "blob (above the tracker's high threshold, so it can start a track).",
+        "blob (above the tracker's new-track threshold, so it can start a track).",
     )
     ambiguous_confidence: float = Field(
         0.3,

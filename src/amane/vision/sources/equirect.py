@@ -16,7 +16,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from amane.core.geometry import CameraView, equirect_remap_maps
-from amane.vision.sources.base import Frame, SourceStats
+from amane.vision.sources.base import Frame, Image, SourceStats
 from amane.vision.sources.single import CaptureConfig, open_capture
 
 logger = logging.getLogger(__name__)
@@ -75,6 +75,42 @@ class EquirectSourceConfig(BaseModel):
         return self
 
 
+def panorama_maps(
+    pano_width: int, pano_height: int, views: list[CameraView], heading_offset_deg: float = 0.0
+) -> list[tuple[Any, Any]]:
+    """Fixed-point ``cv2.remap`` maps (computed once per panorama size) for each view."""
+    maps = []
+    for v in views:
+        mx, my = equirect_remap_maps(
+            pano_width,
+            pano_height,
+            yaw_deg=v.yaw_deg - heading_offset_deg,
+            pitch_deg=v.pitch_deg,
+            hfov_deg=v.hfov_deg,
+            width=v.width,
+            height=v.height,
+        )
+        maps.append(cv2.convertMaps(mx, my, cv2.CV_16SC2))
+    return maps
+
+
+def split_panorama(
+    panorama: Image, views: list[CameraView], maps: list[tuple[Any, Any]] | None = None
+) -> list[Image]:
+    """Perspective views cut from an equirectangular panorama (pass ``maps`` to reuse them).
+
+    >>> pano = np.zeros((512, 1024, 3), np.uint8)
+    >>> [v.shape for v in split_panorama(pano, [CameraView(0.0, 0.0, 90.0, 320, 240)])]
+    [(240, 320, 3)]
+    """
+    h, w = panorama.shape[:2]
+    maps = maps if maps is not None else panorama_maps(w, h, views)
+    return [
+        np.asarray(cv2.remap(panorama, m1, m2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP), np.uint8)
+        for m1, m2 in maps
+    ]
+
+
 class EquirectSource:
     """Splits each panorama of the wrapped source into the configured perspective views."""
 
@@ -102,30 +138,14 @@ class EquirectSource:
                     width,
                     height,
                 )
-            maps = []
-            for v in self.config.views:
-                mx, my = equirect_remap_maps(
-                    width,
-                    height,
-                    yaw_deg=v.yaw_deg - self.config.heading_offset_deg,
-                    pitch_deg=v.pitch_deg,
-                    hfov_deg=v.hfov_deg,
-                    width=v.width,
-                    height=v.height,
-                )
-                maps.append(cv2.convertMaps(mx, my, cv2.CV_16SC2))
+            maps = panorama_maps(width, height, self._views, self.config.heading_offset_deg)
             self._maps = {(width, height): maps}
         return maps
 
-    def split(
-        self, panorama: np.ndarray[Any, np.dtype[np.uint8]]
-    ) -> list[np.ndarray[Any, np.dtype[np.uint8]]]:
+    def split(self, panorama: Image) -> list[Image]:
         """The perspective views of one panorama, in config order."""
         h, w = panorama.shape[:2]
-        return [
-            np.asarray(cv2.remap(panorama, m1, m2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP), np.uint8)
-            for m1, m2 in self._maps_for(w, h)
-        ]
+        return split_panorama(panorama, self._views, self._maps_for(w, h))
 
     def read(self, wait_s: float | None = None) -> list[Frame] | None:
         """One frame per view from the newest panorama; ``[]`` if none is new; None at the end."""
