@@ -103,9 +103,15 @@ class ChainProblem:
 
 
 def verify(*, session: Session, batch: int = 5000) -> tuple[int, list[ChainProblem]]:
-    """Walk the whole chain; returns (rows checked, problems). No problems means the log is intact."""
+    """Walk the whole chain; returns (rows checked, problems). No problems means the log is intact.
+
+    A row whose content does not match its hash was edited; a gap in seq is a removal; a row whose
+    ``prev_hash`` is the hash of a row other than its predecessor was moved (reordered).
+    """
     problems: list[ChainProblem] = []
     hash_to_seq = {GENESIS: 0}
+    for seq, digest in session.execute(select(AuditEntry.seq, AuditEntry.hash)):
+        hash_to_seq[digest] = seq
     expected_seq, prev_hash, checked, last_seq = 1, GENESIS, 0, 0
     rows = session.execute(select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=batch))
     for entry in rows.scalars():
@@ -122,10 +128,15 @@ def verify(*, session: Session, batch: int = 5000) -> tuple[int, list[ChainProbl
         if entry.prev_hash != prev_hash:
             follows = hash_to_seq.get(entry.prev_hash)
             if follows is not None and follows != entry.seq - 1:
-                problems.append(ChainProblem(entry.seq, f"out of order: it was written after seq {follows}"))
-            elif entry.seq == expected_seq:
-                problems.append(ChainProblem(entry.seq, "chain broken: prev_hash is not the previous row's"))
-        hash_to_seq[entry.hash] = entry.seq
+                problems.append(
+                    ChainProblem(
+                        entry.seq, f"out of order: it was written after the row now at seq {follows}"
+                    )
+                )
+            elif entry.seq == expected_seq and follows is None:
+                problems.append(
+                    ChainProblem(entry.seq, "chain broken: the row before it was edited or replaced")
+                )
         prev_hash, expected_seq, last_seq = entry.hash, entry.seq + 1, entry.seq
     head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one_or_none()
     if head is None:

@@ -99,6 +99,7 @@ class LiveHub:
                 logger.warning("dropping a malformed live event: %s", err)
                 continue
             self.fan_out(scope, text)
+            await asyncio.sleep(0)  # let the senders drain before the next event of a burst
 
     def fan_out(self, scope: Scope, text: str) -> None:
         """Queue ``text`` to every client allowed ``scope``; close those whose queue is full."""
