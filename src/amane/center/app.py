@@ -25,6 +25,7 @@ from amane.center.dashboard.router import router as dashboard_router
 from amane.center.deps import CenterDep, public, unguarded_routes
 from amane.center.errors import CenterError
 from amane.center.live.router import router as live_router
+from amane.center.messages.router import router as messages_router
 from amane.center.runtime import Center
 from amane.center.units.router import router as units_router
 from amane.config import CenterSettings
@@ -54,6 +55,7 @@ ROUTERS = [
     audit_router,
     dashboard_router,
     live_router,
+    messages_router,
 ]
 
 

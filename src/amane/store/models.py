@@ -204,3 +204,7 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+# Models kept in their own domain package join the one metadata that Alembic compares against.
+import amane.center.messages.models  # noqa: E402, F401

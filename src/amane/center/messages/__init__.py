@@ -1,0 +1,1 @@
+"""Two-way messaging between the centre and units: text, go-to orders, region broadcasts; delivery states."""
