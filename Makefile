@@ -21,9 +21,13 @@ $(STAMP): pyproject.toml
 	  $(BIN)/pip install -q --force-reinstall --no-deps 'opencv-python-headless>=4.9,<5'; fi
 	@touch $@
 
+LEAFLET_DIR := src/amane/center/web/static/vendor/leaflet
+
+# The dashboard's map library comes from npm and is served by the centre itself (never from a CDN).
 node_modules/.installed: package.json
 	@if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; \
 	 else npm install --no-audit --no-fund --loglevel=error; fi
+	@mkdir -p $(LEAFLET_DIR) && cp -r node_modules/leaflet/dist/. $(LEAFLET_DIR)/
 	@touch $@
 
 # Debian packages the browser tests and the plate renderer use; installed only when missing.

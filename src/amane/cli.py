@@ -9,6 +9,7 @@ import typer
 from amane import __version__
 from amane.center import cli as center_cli
 from amane.config.cli import config_app
+from amane.demo import cli as demo_cli
 from amane.eval.cli import eval_app
 from amane.unit.cli import unit_command
 from amane.watchlists.hotlist_cli import hotlist_app
@@ -28,6 +29,7 @@ app.add_typer(hotlist_app, name="hotlist")
 center_cli.register(app)  # center, user, units, audit
 app.add_typer(config_app, name="config")
 app.command("unit")(unit_command)
+demo_cli.register(app)
 
 
 @app.command()
