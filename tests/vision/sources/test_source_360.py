@@ -31,20 +31,35 @@ def scene(bearings: list[float], elevations: list[float]) -> list[SphereDisc]:
 
 
 @pytest.mark.parametrize(
-    ("n_views", "hfov", "bearings", "elevations"),
+    ("n_views", "hfov", "pitch", "bearings", "elevations"),
     [
-        (4, 100.0, [0.0, 47.3, 133.0, 181.5, 268.0, 341.7], [0.0, 8.0, -12.0, 3.0, 15.0, -5.0]),
-        (6, 75.0, [12.0, 75.5, 150.25, 199.0, 255.0, 318.0], [-3.0, 0.0, 20.0, -18.0, 6.0, 1.0]),
-        (5, 90.0, [35.9, 108.1, 179.9, 251.2, 323.3, 3.0], [10.0, -10.0, 0.0, 25.0, -25.0, 0.0]),
+        (4, 100.0, 0.0, [0.0, 47.3, 133.0, 181.5, 268.0, 341.7], [0.0, 8.0, -12.0, 3.0, 15.0, -5.0]),
+        (6, 75.0, 0.0, [12.0, 75.5, 150.25, 199.0, 255.0, 318.0], [-3.0, 0.0, 20.0, -18.0, 6.0, 1.0]),
+        (5, 90.0, 0.0, [35.9, 108.1, 179.9, 251.2, 323.3, 3.0], [10.0, -10.0, 0.0, 25.0, -25.0, 0.0]),
+        # views tilted down at the road: off-centre pixels' bearings differ from a level camera's
+        (
+            4,
+            100.0,
+            -20.0,
+            [20.0, 70.0, 160.0, 200.0, 290.0, 335.0],
+            [-35.0, -5.0, -28.0, -40.0, -12.0, -30.0],
+        ),
     ],
 )
 def test_equirect_views_give_bearings_within_one_degree(
-    tmp_path: Path, n_views: int, hfov: float, bearings: list[float], elevations: list[float]
+    tmp_path: Path, n_views: int, hfov: float, pitch: float, bearings: list[float], elevations: list[float]
 ) -> None:
     discs = scene(bearings, elevations)
     cv2.imwrite(str(tmp_path / "pano_0001.png"), render_panorama(discs, 2048, 1024))
     views = [
-        {"name": f"v{i}", "yaw_deg": 360.0 * i / n_views, "hfov_deg": hfov, "width": 640, "height": 480}
+        {
+            "name": f"v{i}",
+            "yaw_deg": 360.0 * i / n_views,
+            "pitch_deg": pitch,
+            "hfov_deg": hfov,
+            "width": 640,
+            "height": 480,
+        }
         for i in range(n_views)
     ]
     source = open_source(

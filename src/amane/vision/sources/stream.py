@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Literal
 
 import cv2
@@ -31,6 +32,11 @@ class StreamSourceConfig(CaptureConfigBase):
     )
     backoff_initial_s: float = Field(0.5, gt=0.0, le=60.0, description="First reconnection delay.")
     backoff_max_s: float = Field(30.0, gt=0.0, le=600.0, description="Longest reconnection delay.")
+    rtsp_tcp: bool = Field(
+        True,
+        description="Ask RTSP servers for TCP transport (no smeared frames from lost UDP packets on a "
+        "mobile link). Sets OPENCV_FFMPEG_CAPTURE_OPTIONS for the process unless it is already set.",
+    )
     read_wait_s: float = Field(0.1, ge=0.0, le=5.0, description="How long read() waits for a new frame.")
 
 
@@ -44,6 +50,8 @@ class StreamSource(LiveCaptureSource):
         )
 
     def _open(self) -> Capture:
+        if self.config.rtsp_tcp and self.config.url.lower().startswith("rtsp"):
+            os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", "rtsp_transport;tcp")
         params = [
             cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
             int(self.config.open_timeout_s * 1000),
