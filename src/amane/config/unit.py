@@ -9,8 +9,7 @@
 >>> load_unit_config_text("unit_id: RBT-1\\nsources: []\\ncolour: red\\n")
 Traceback (most recent call last):
 ...
-amane.core.errors.ConfigError: <text>: 2 errors
-  line 2: sources: List should have at least 1 item after validation, not 0
+amane.core.errors.ConfigError: <text>: 1 error
   line 3: colour: Extra inputs are not permitted
 """
 
@@ -26,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, m
 
 from amane.core.errors import ConfigError
 from amane.core.messages import Region, UnitId, UnitKind
+from amane.sim.source import SimulatedCamerasConfig
 from amane.vision.detect import DetectorConfig
 from amane.vision.motion import MotionConfig
 from amane.vision.sources import EquirectSourceConfig, RigSourceConfig, SourceConfig
@@ -196,7 +196,13 @@ class UnitConfig(BaseModel):
     kind: UnitKind = Field(UnitKind.CAR, description="car, motorcycle or drone")
     region: Region | None = Field(None, description="Region whose broadcasts the unit receives")
     center: CenterLinkConfig = Field(default_factory=lambda: CenterLinkConfig())
-    sources: list[SourceConfig] = Field(min_length=1, max_length=8, description="Cameras (rig, 360°, files)")
+    sources: list[SourceConfig] = Field(
+        default_factory=list, max_length=8, description="Cameras (rig, 360°, files)"
+    )
+    simulated: SimulatedCamerasConfig | None = Field(
+        None,
+        description="Synthetic street scenes as cameras (demo, benchmarks; instead of or besides sources)",
+    )
     motion: MotionConfig = Field(default_factory=MotionConfig, description="Motion gate (per camera)")
     detector: DetectorConfig | None = Field(None, description="Detector; default: classical")
     tracker: TrackerConfig = Field(default_factory=TrackerConfig)
@@ -209,6 +215,7 @@ class UnitConfig(BaseModel):
 
     @model_validator(mode="after")
     def _checks(self) -> UnitConfig:
+        check_has_cameras(self)
         check_unique_camera_ids(self)
         check_recognizer_cameras(self)
         check_center_link(self)
@@ -217,7 +224,8 @@ class UnitConfig(BaseModel):
 
     def camera_ids(self) -> list[str]:
         """Every camera id the unit analyses (a 360° camera's views are ``<id>/<view>``)."""
-        return [cid for source in self.sources for cid in source_camera_ids(source)]
+        ids = [cid for source in self.sources for cid in source_camera_ids(source)]
+        return ids + ([c.id for c in self.simulated.cameras] if self.simulated else [])
 
 
 def source_camera_ids(source: Any) -> list[str]:
@@ -227,6 +235,12 @@ def source_camera_ids(source: Any) -> list[str]:
     if isinstance(source, RigSourceConfig):
         return [c.id for c in source.cameras]
     return [str(source.id)]
+
+
+def check_has_cameras(cfg: UnitConfig) -> None:
+    """A unit has something to look at."""
+    if not cfg.sources and cfg.simulated is None:
+        raise ValueError("sources: a unit needs at least one camera source (or simulated cameras)")
 
 
 def check_unique_camera_ids(cfg: UnitConfig) -> None:

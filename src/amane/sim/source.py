@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from amane.core.geometry import CameraView
 from amane.sim.scene import Scene, SceneConfig, Truth
 from amane.vision.sources.base import Frame, SourceStats
@@ -32,6 +34,55 @@ class SimCamera:
     scene: SceneConfig
     yaw_deg: float = 0.0
     hfov_deg: float = 90.0
+
+
+class SimCameraConfig(BaseModel):
+    """One synthetic camera of a simulated unit."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$", description="Camera id")
+    yaw_deg: float = Field(0.0, ge=0.0, lt=360.0, description="Mounting bearing, clockwise from ahead")
+    hfov_deg: float = Field(90.0, gt=0.0, lt=180.0, description="Horizontal field of view")
+
+
+def _front_rear() -> list[SimCameraConfig]:
+    return [SimCameraConfig(id="front", yaw_deg=0.0), SimCameraConfig(id="rear", yaw_deg=180.0)]
+
+
+class SimulatedCamerasConfig(BaseModel):
+    """Synthetic street scenes instead of real cameras (demo, tests, benchmarks, trying a config out)."""
+
+    model_config = ConfigDict(extra="forbid")
+    cameras: list[SimCameraConfig] = Field(default_factory=_front_rear, min_length=1, max_length=8)
+    width: int = Field(640, ge=64, le=4096, description="Frame width")
+    height: int = Field(360, ge=48, le=4096, description="Frame height")
+    fps: float = Field(10.0, gt=0.0, le=60.0, description="Frames per second, paced in real time")
+    seed: int = Field(0, ge=0, description="Scene seed (each camera derives its own)")
+    vehicles: int = Field(3, ge=0, le=20)
+    pedestrians: int = Field(2, ge=0, le=20)
+    lingerer: bool = Field(True, description="One person pacing on the spot in each scene")
+    plates: list[str] = Field(default_factory=list, description="Plates to show first (e.g. hotlisted ones)")
+
+    def open(self) -> SimSource:
+        """The source these settings describe."""
+        cams = [
+            SimCamera(
+                c.id,
+                SceneConfig(
+                    width=self.width,
+                    height=self.height,
+                    seed=self.seed * 101 + i,
+                    vehicles=self.vehicles,
+                    pedestrians=self.pedestrians,
+                    lingerer=self.lingerer,
+                    plates=list(self.plates),
+                ),
+                c.yaw_deg,
+                c.hfov_deg,
+            )
+            for i, c in enumerate(self.cameras)
+        ]
+        return SimSource(cams, fps=self.fps, realtime=True)
 
 
 class SimSource:

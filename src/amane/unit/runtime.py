@@ -201,6 +201,8 @@ class UnitRuntime:
         try:
             for cfg in self.config.sources:
                 self.sources.append(open_source(cfg))
+            if self.config.simulated is not None:
+                self.sources.append(self.config.simulated.open())
         except (OSError, ValueError) as err:
             for source in self.sources:
                 source.close()

@@ -156,7 +156,11 @@ class BusTransport:
         self._http = evidence_http
 
     async def send(self, item: OutboxItem) -> None:
-        """Publish the item on the unit's subject (evidence: HTTP PUT)."""
+        """Publish the item on the unit's subject; evidence, acks and crew messages go over HTTP when there
+        is a channel (the centre ingests alerts and heartbeats from the bus, messaging over its API)."""
+        if self._http is not None and item.kind in (ItemKind.EVIDENCE, ItemKind.ACK, ItemKind.MESSAGE):
+            await self._http.send(item)
+            return
         subject = {
             ItemKind.ALERT: subjects.unit_alert(self._unit_id),
             ItemKind.HEARTBEAT: subjects.unit_heartbeat(self._unit_id),
