@@ -3,9 +3,9 @@
     python benchmarks/perception.py [--quick] [--json PATH] [--threads N]
 
 Speed: a rendered 1280x720 street (textured ground, people and cars moving, a still stretch) goes
-through the motion gate, the classical detector and the tracker; each stage's CPU time is measured per frame, and
-the still stretch shows what a quiet scene costs. OpenCV runs single-threaded by default (``--threads``)
-so the figures are per core: four streams share two cores in the unit.
+through the motion gate, the classical detector and the tracker; each stage's CPU time is measured per
+frame, and the still stretch shows what a quiet scene costs. OpenCV runs single-threaded by default
+(``--threads``) so the figures are per core: four streams share two cores in the unit.
 
 Real data (``../shared/data/video``, skipped when absent): the tracker over the YOLOX detections that come
 with ``pedestrian_10s.mp4``, and the default pipeline (gate + classical detector + tracker) on the raw
