@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,7 +110,7 @@ class UnitRuntime:
         self,
         config: UnitConfig,
         *,
-        sources: list[FrameSource] | None = None,
+        sources: Sequence[FrameSource] | None = None,
         transport: Transport | None = None,
         bus: Bus | None = None,
         position: PositionProvider | None = None,
