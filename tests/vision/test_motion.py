@@ -103,3 +103,13 @@ def test_small_frames_are_not_upscaled() -> None:
     regions = gate.update(with_box(bg, (40, 30, 60, 90)))
     assert gate.last_scale == 1.0
     assert len(regions) == 1 and contains(regions[0], (40, 30, 60, 90), slack=3)
+
+
+@pytest.mark.parametrize("method", ["average", "mog2"])
+def test_a_change_of_frame_size_restarts_the_background(method: str) -> None:
+    """A reconnected camera may come back at another resolution: no crash, a fresh background."""
+    gate = MotionGate(MotionConfig(method=method, warmup_frames=1))
+    for size in ((720, 1280), (480, 640), (720, 1280)):
+        bg = background(size=size)
+        for _ in range(3):
+            assert gate.update(bg) == []

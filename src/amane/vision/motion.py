@@ -110,6 +110,7 @@ class MotionGate:
         self.config = config or MotionConfig()
         self._background: npt.NDArray[np.float32] | None = None
         self._mog: cv2.BackgroundSubtractorMOG2 | None = None
+        self._shape: tuple[int, ...] = ()
         self._frames = 0
         self._kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
         self.last_mask: npt.NDArray[np.uint8] | None = None
@@ -126,6 +127,9 @@ class MotionGate:
     def update(self, image: npt.NDArray[np.uint8]) -> list[Box]:
         """Feed the next frame; return the moving regions as ``xyxy`` boxes in ``image`` pixels."""
         cfg = self.config
+        if image.shape != self._shape:  # a camera that came back at another resolution
+            self.reset()
+            self._shape = image.shape
         h, w = image.shape[:2]
         scale = w / cfg.width if w > cfg.width else 1.0
         small_size = (max(1, round(w / scale)), max(1, round(h / scale)))
