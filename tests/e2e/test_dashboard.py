@@ -146,6 +146,9 @@ def _populate(client: httpx.Client, tokens: dict[str, str]) -> None:
 def test_sign_in_watch_alert_arrive_live_and_confirm(centre: Running) -> None:
     from playwright.sync_api import expect, sync_playwright
 
+    leaflet = Path(__file__).resolve().parents[2] / "src/amane/center/web/static/vendor/leaflet/leaflet.js"
+    assert leaflet.is_file(), "map library missing: run `make setup` (it copies it from npm)"
+
     with httpx.Client(base_url=centre.url, timeout=10) as client, sync_playwright() as pw:
         _populate(client, centre.tokens)
         browser = pw.chromium.launch(
