@@ -193,3 +193,58 @@ def test_distance_of_a_rendered_person_matches_the_pinhole_model() -> None:
     )
     assert top is not None and bottom is not None
     assert view.distance_to((600.0, top[1], 680.0, bottom[1]), 1.7) == pytest.approx(10.0, rel=1e-6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    yaw=bearings,
+    pitch=st.floats(-40.0, 40.0),
+    hfov=st.floats(60.0, 230.0),
+    fx=st.floats(0.0, 1.0),
+    fy=st.floats(0.0, 1.0),
+)
+def test_fisheye_pixel_direction_projects_back_to_the_pixel(
+    yaw: float, pitch: float, hfov: float, fx: float, fy: float
+) -> None:
+    view = CameraView(yaw, pitch, hfov, 1280, 720, projection="fisheye")
+    x, y = fx * 1280, fy * 720
+    back = view.project(*view.direction_of(x, y))
+    assert back is not None
+    assert back[0] == pytest.approx(x, abs=1e-5)
+    assert back[1] == pytest.approx(y, abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("yaw", "x", "expected"),
+    [(90.0, 640, 90.0), (90.0, 0, 355.0), (90.0, 1280, 185.0), (270.0, 960, 317.5), (0.0, 320, 312.5)],
+)
+def test_fisheye_bearings_are_linear_in_x_on_the_horizon(yaw: float, x: float, expected: float) -> None:
+    """An equidistant fisheye maps angle to radius: along the centre row, bearing is linear in x."""
+    view = CameraView(yaw, 0.0, 190.0, 1280, 720, projection="fisheye")
+    assert abs(bearing_difference(view.bearing_of(x, 360), expected)) < 1e-9
+
+
+def test_fisheye_range_matches_pinhole_near_the_centre() -> None:
+    box = (630.0, 330.0, 650.0, 390.0)  # small and centred: both lenses agree to first order
+    pin = CameraView(0.0, 0.0, 90.0, 1280, 720).distance_to(box, 1.7)
+    f_pin = CameraView(0.0, 0.0, 90.0, 1280, 720).focal_px
+    fish = CameraView(0.0, 0.0, 2 * math.degrees(640 / f_pin), 1280, 720, projection="fisheye")
+    assert fish.distance_to(box, 1.7) == pytest.approx(pin, rel=0.01)
+
+
+@pytest.mark.parametrize(
+    ("projection", "hfov", "ok"),
+    [
+        ("pinhole", 179.0, True),
+        ("pinhole", 180.0, False),
+        ("fisheye", 220.0, True),
+        ("fisheye", 360.0, False),
+        ("spherical", 90.0, False),
+    ],
+)
+def test_projection_and_fov_table(projection: str, hfov: float, ok: bool) -> None:
+    if ok:
+        CameraView(0.0, 0.0, hfov, 640, 480, projection=projection)  # type: ignore[arg-type]
+    else:
+        with pytest.raises(ValueError, match=r"hfov_deg|projection"):
+            CameraView(0.0, 0.0, hfov, 640, 480, projection=projection)  # type: ignore[arg-type]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -276,21 +277,115 @@ def distance_from_height(box_height_px: float, focal_px: float, object_height_m:
     return object_height_m * focal_px / box_height_px
 
 
+def fisheye_focal_px(width: int, hfov_deg: float) -> float:
+    """Focal length (pixels per radian) of an equidistant fisheye ``width`` wide seeing ``hfov_deg`` across.
+
+    >>> round(fisheye_focal_px(1280, 180.0), 3)
+    407.437
+    """
+    if not 0 < hfov_deg < 360:
+        raise ValueError(f"a fisheye's hfov_deg must be in (0, 360), got {hfov_deg}")
+    if width <= 0:
+        raise ValueError(f"width must be positive, got {width}")
+    return (width / 2.0) / math.radians(hfov_deg / 2.0)
+
+
+def fisheye_rays(
+    xs: FloatArray,
+    ys: FloatArray,
+    *,
+    yaw_deg: float,
+    pitch_deg: float,
+    hfov_deg: float,
+    width: int,
+    height: int,
+) -> FloatArray:
+    """Vehicle-frame unit rays (..., 3) through pixels of an equidistant fisheye (r = f * angle off axis).
+
+    >>> ray = fisheye_rays(np.array([1280.0]), np.array([360.0]), yaw_deg=0, pitch_deg=0, hfov_deg=180,
+    ...                    width=1280, height=720)
+    >>> ray.round(6).tolist()   # the right edge of a 180° fisheye looks straight right
+    [[0.0, 1.0, 0.0]]
+    """
+    f = fisheye_focal_px(width, hfov_deg)
+    forward, right, up = _camera_axes(yaw_deg, pitch_deg)
+    u = (np.asarray(xs, dtype=np.float64) - width / 2.0) / f
+    v = (np.asarray(ys, dtype=np.float64) - height / 2.0) / f
+    theta = np.hypot(u, v)
+    safe = np.where(theta > 0, theta, 1.0)
+    sin_over = np.where(theta > 0, np.sin(theta) / safe, 1.0)
+    rays: FloatArray = (
+        np.cos(theta)[..., None] * forward
+        + (sin_over * u)[..., None] * right
+        - (sin_over * v)[..., None] * up
+    )
+    return rays
+
+
+def view_rays(view: CameraView, xs: FloatArray, ys: FloatArray) -> FloatArray:
+    """Rays (..., 3) through pixels of any :class:`CameraView` (pinhole or fisheye).
+
+    >>> view_rays(CameraView(0.0, 0.0, 90.0, 64, 48), np.array([32.0]), np.array([24.0])).tolist()
+    [[1.0, 0.0, 0.0]]
+    """
+    rays = fisheye_rays if view.projection == "fisheye" else perspective_rays
+    return rays(
+        xs,
+        ys,
+        yaw_deg=view.yaw_deg,
+        pitch_deg=view.pitch_deg,
+        hfov_deg=view.hfov_deg,
+        width=view.width,
+        height=view.height,
+    )
+
+
+def project_to_fisheye(
+    bearing_deg: float,
+    elevation_deg: float,
+    *,
+    yaw_deg: float,
+    pitch_deg: float,
+    hfov_deg: float,
+    width: int,
+    height: int,
+) -> tuple[float, float]:
+    """Continuous pixel where a direction lands in an equidistant fisheye image (may lie outside it).
+
+    >>> project_to_fisheye(90.0, 0.0, yaw_deg=0, pitch_deg=0, hfov_deg=180, width=1280, height=720)
+    (1280.0, 360.0)
+    """
+    forward, right, up = _camera_axes(yaw_deg, pitch_deg)
+    d = np.array(direction(bearing_deg, elevation_deg))
+    theta = math.acos(max(-1.0, min(1.0, float(d @ forward))))
+    a, b = float(d @ right), float(d @ up)
+    rho = math.hypot(a, b)
+    f = fisheye_focal_px(width, hfov_deg)
+    if rho < 1e-12:
+        return width / 2.0, height / 2.0
+    return round(width / 2.0 + f * theta * a / rho, 9), round(height / 2.0 - f * theta * b / rho, 9)
+
+
 TYPICAL_HEIGHT_M: dict[int, float] = {0: 1.7, 1: 1.1, 2: 1.5, 3: 1.2, 5: 3.0, 7: 3.0}
 """Assumed real heights of COCO classes (person, bicycle, car, motorcycle, bus, truck) for range estimates."""
 
 
 @dataclass(frozen=True)
 class CameraView:
-    """A perspective camera on the vehicle: mounting yaw/pitch, horizontal FOV and the image size.
+    """A camera on the vehicle: mounting yaw/pitch, horizontal FOV, image size and lens projection.
 
-    ``bearing_of`` maps an image pixel to a bearing relative to the vehicle heading.
+    ``bearing_of`` maps an image pixel to a bearing relative to the vehicle heading. ``projection`` is
+    ``"pinhole"`` (an ordinary or undistorted lens, FOV below 180°) or ``"fisheye"`` (equidistant model,
+    the usual surround-view lens, FOV up to 360°).
 
     >>> front = CameraView(yaw_deg=0.0, pitch_deg=0.0, hfov_deg=90.0, width=1280, height=720)
     >>> round(front.bearing_of(0, 360), 6), round(front.elevation_of(640, 0), 3)
     (315.0, 29.358)
     >>> round(front.distance_to((600, 300, 680, 428), object_height_m=1.7), 2)
     8.5
+    >>> side = CameraView(90.0, 0.0, 190.0, 1280, 720, projection="fisheye")
+    >>> round(side.bearing_of(0, 360), 3), round(side.bearing_of(1280, 360), 3)   # sees 5° behind the axle
+    (355.0, 185.0)
     """
 
     yaw_deg: float
@@ -298,9 +393,15 @@ class CameraView:
     hfov_deg: float
     width: int
     height: int
+    projection: Literal["pinhole", "fisheye"] = "pinhole"
 
     def __post_init__(self) -> None:
-        focal_length_px(self.width, self.hfov_deg)  # validates fov and width
+        if self.projection == "fisheye":
+            fisheye_focal_px(self.width, self.hfov_deg)
+        elif self.projection == "pinhole":
+            focal_length_px(self.width, self.hfov_deg)  # validates fov and width
+        else:
+            raise ValueError(f"projection must be 'pinhole' or 'fisheye', got {self.projection!r}")
         if self.height <= 0:
             raise ValueError(f"height must be positive, got {self.height}")
         if not -90.0 < self.pitch_deg < 90.0:
@@ -308,12 +409,16 @@ class CameraView:
 
     @property
     def focal_px(self) -> float:
-        """Focal length in pixels."""
+        """Focal length in pixels (pixels per radian near the centre for a fisheye)."""
+        if self.projection == "fisheye":
+            return fisheye_focal_px(self.width, self.hfov_deg)
         return focal_length_px(self.width, self.hfov_deg)
 
     @property
     def vfov_deg(self) -> float:
         """Vertical field of view in degrees."""
+        if self.projection == "fisheye":
+            return self.hfov_deg * self.height / self.width
         return vertical_fov_deg(self.hfov_deg, self.width, self.height)
 
     def resized(self, width: int, height: int) -> CameraView:
@@ -322,16 +427,19 @@ class CameraView:
 
     def direction_of(self, x: float, y: float) -> tuple[float, float]:
         """Bearing and elevation (degrees) of continuous pixel (x, y)."""
-        ray = perspective_rays(
-            np.array([x]),
-            np.array([y]),
-            yaw_deg=self.yaw_deg,
-            pitch_deg=self.pitch_deg,
-            hfov_deg=self.hfov_deg,
-            width=self.width,
-            height=self.height,
-        )[0]
+        ray = view_rays(self, np.array([x]), np.array([y]))[0]
         return bearing_elevation(float(ray[0]), float(ray[1]), float(ray[2]))
+
+    def project(self, bearing_deg: float, elevation_deg: float) -> tuple[float, float] | None:
+        """Continuous pixel of a direction (None when a pinhole camera cannot see it: behind it)."""
+        y_, p_, f_, w_, h_ = self.yaw_deg, self.pitch_deg, self.hfov_deg, self.width, self.height
+        if self.projection == "fisheye":
+            return project_to_fisheye(
+                bearing_deg, elevation_deg, yaw_deg=y_, pitch_deg=p_, hfov_deg=f_, width=w_, height=h_
+            )
+        return project_to_view(
+            bearing_deg, elevation_deg, yaw_deg=y_, pitch_deg=p_, hfov_deg=f_, width=w_, height=h_
+        )
 
     def bearing_of(self, x: float, y: float) -> float:
         """Bearing in degrees clockwise from straight ahead, in [0, 360), of pixel (x, y)."""
@@ -347,5 +455,17 @@ class CameraView:
         return self.bearing_of((x1 + x2) / 2.0, (y1 + y2) / 2.0)
 
     def distance_to(self, box: tuple[float, float, float, float], object_height_m: float) -> float:
-        """Range estimate in metres from the box height and the object's assumed real height."""
-        return distance_from_height(box[3] - box[1], self.focal_px, object_height_m)
+        """Range estimate in metres from the box height and the object's assumed real height.
+
+        Pinhole: ``object_height * f / box_height``. Fisheye: from the angle between the rays through
+        the top and bottom centre of the box (the image scale changes across a fisheye).
+        """
+        if self.projection == "pinhole":
+            return distance_from_height(box[3] - box[1], self.focal_px, object_height_m)
+        cx = (box[0] + box[2]) / 2.0
+        top = np.array(direction(*self.direction_of(cx, box[1])))
+        bottom = np.array(direction(*self.direction_of(cx, box[3])))
+        angle = math.acos(max(-1.0, min(1.0, float(top @ bottom))))
+        if angle <= 0 or object_height_m <= 0:
+            raise ValueError(f"box height and object height must be positive, got {box}, {object_height_m}")
+        return object_height_m / (2.0 * math.tan(angle / 2.0))

@@ -10,7 +10,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 from tests.vision.sources.helpers import write_video
 
-from amane.core.geometry import bearing_difference
+from amane.core.geometry import CameraView, bearing_difference
 from amane.vision.sources import (
     EquirectSource,
     EquirectSourceConfig,
@@ -18,7 +18,7 @@ from amane.vision.sources import (
     SourceConfig,
     open_source,
 )
-from amane.vision.sources.synthetic import SphereDisc, bearing_errors, render_panorama
+from amane.vision.sources.synthetic import SphereDisc, bearing_errors, camera_image, render_panorama
 
 COLOURS = [(0, 0, 255), (0, 255, 0), (255, 0, 0), (0, 255, 255), (255, 0, 255), (255, 255, 0)]
 
@@ -180,3 +180,37 @@ def test_rig_and_equirect_config_table(raw: dict[str, object], error: str | None
     else:
         with pytest.raises(ValidationError, match=error):
             adapter.validate_python(raw)
+
+
+def test_fisheye_rig_gives_bearings_within_one_degree(tmp_path: Path) -> None:
+    """Four 190° fisheye cameras (the usual surround-view rig) seeing objects all round the car."""
+    discs = scene([5.0, 62.0, 128.0, 176.0, 233.0, 301.0], [0.0, -10.0, 12.0, -20.0, 4.0, 18.0])
+    pano = render_panorama(discs, 2048, 1024)
+    cameras = []
+    for name, yaw in (("front", 0.0), ("right", 90.0), ("rear", 180.0), ("left", 270.0)):
+        folder = tmp_path / name
+        folder.mkdir()
+        view = CameraView(yaw, -5.0, 190.0, 960, 540, projection="fisheye")
+        cv2.imwrite(str(folder / "0001.png"), camera_image(pano, view))
+        cameras.append(
+            {
+                "type": "folder",
+                "id": name,
+                "path": str(folder),
+                "mount": {"yaw_deg": yaw, "pitch_deg": -5.0, "hfov_deg": 190.0, "projection": "fisheye"},
+            }
+        )
+    source = open_source(TypeAdapter(SourceConfig).validate_python({"type": "rig", "cameras": cameras}))
+    frames = source.read() or []
+    assert len(frames) == 4 and all(f.view is not None and f.view.projection == "fisheye" for f in frames)
+    errors = bearing_errors([(f.image, f.view) for f in frames if f.view is not None], discs)
+    assert sorted(errors) == list(range(len(discs)))
+    assert max(errors.values()) <= 1.0, errors
+    source.close()
+
+
+def test_a_pinhole_mount_cannot_see_180_degrees() -> None:
+    with pytest.raises(ValidationError, match="use projection: fisheye"):
+        TypeAdapter(SourceConfig).validate_python(
+            {"type": "usb", "id": "a", "mount": {"yaw_deg": 0, "hfov_deg": 190}}
+        )

@@ -15,9 +15,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from amane.core.geometry import CameraView
 from amane.vision.sources.base import Frame, Image, SourceStats, is_valid_image
@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 
 class MountConfig(BaseModel):
-    """Where a camera looks, relative to the vehicle heading."""
+    """Where a camera looks, relative to the vehicle heading, and its lens."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -41,12 +41,29 @@ class MountConfig(BaseModel):
         0.0, gt=-90.0, lt=90.0, description="Tilt of the optical axis, degrees, up positive."
     )
     hfov_deg: float = Field(
-        90.0, gt=0.0, lt=180.0, description="Horizontal field of view of the (undistorted) image, degrees."
+        90.0,
+        gt=0.0,
+        lt=360.0,
+        description="Horizontal field of view, degrees (below 180 for a pinhole lens).",
     )
+    projection: Literal["pinhole", "fisheye"] = Field(
+        "pinhole",
+        description="'pinhole': an ordinary (or "
+        "undistorted) lens; 'fisheye': equidistant fisheye, "
+        "the usual 180-200° surround-view camera.",
+    )
+
+    @model_validator(mode="after")
+    def _pinhole_below_180(self) -> MountConfig:
+        if self.projection == "pinhole" and self.hfov_deg >= 180.0:
+            raise ValueError(
+                f"a pinhole lens sees less than 180°, got hfov_deg={self.hfov_deg}; use projection: fisheye"
+            )
+        return self
 
     def view(self, width: int, height: int) -> CameraView:
         """The camera's geometry for an image of this size."""
-        return CameraView(self.yaw_deg, self.pitch_deg, self.hfov_deg, width, height)
+        return CameraView(self.yaw_deg, self.pitch_deg, self.hfov_deg, width, height, self.projection)
 
 
 class CaptureConfigBase(BaseModel):

@@ -123,3 +123,27 @@ def bearing_check(
     if missing:
         raise ValueError(f"discs {missing} were not seen whole in any view")
     return max(errors.values())
+
+
+def camera_image(panorama: Image, view: CameraView) -> Image:
+    """What a camera (pinhole or fisheye, any mounting) sees of the world an equirectangular panorama holds.
+
+    >>> from amane.core.geometry import CameraView
+    >>> pano = render_panorama([SphereDisc(180.0, 0.0, 5.0)], 720, 360)
+    >>> rear = camera_image(pano, CameraView(180.0, 0.0, 190.0, 320, 180, projection="fisheye"))
+    >>> rear.shape, rear[90, 160].tolist()
+    ((180, 320, 3), [0, 0, 255])
+    """
+    from amane.core.geometry import view_rays
+
+    h, w = panorama.shape[:2]
+    xs, ys = np.meshgrid(np.arange(view.width) + 0.5, np.arange(view.height) + 0.5)
+    rays = view_rays(view, xs, ys)
+    norm = np.linalg.norm(rays, axis=-1)
+    az = np.degrees(np.arctan2(rays[..., 1], rays[..., 0]))
+    el = np.degrees(np.arcsin(np.clip(rays[..., 2] / norm, -1.0, 1.0)))
+    map_x = np.mod((az + 180.0) / 360.0 * w - 0.5, w).astype(np.float32)
+    map_y = ((90.0 - el) / 180.0 * h - 0.5).astype(np.float32)
+    return np.asarray(
+        cv2.remap(panorama, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP), np.uint8
+    )
