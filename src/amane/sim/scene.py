@@ -281,7 +281,7 @@ class Scene:
         for sign in (1, -1):  # legs and arms swing in opposite phase
             angle = 0.45 * swing * sign
             knee = (hip[0] + math.sin(angle) * h * 0.24, hip[1] + math.cos(angle) * h * 0.24)
-            foot = (knee[0] + math.sin(angle * 0.6) * h * 0.24, min(y2, knee[1] + h * 0.24))
+            foot = (knee[0] + math.sin(angle * 0.6) * h * 0.24, min(y2 - thick / 2 - 1, knee[1] + h * 0.24))
             _line(img, hip, knee, (50, 45, 60), thick)
             _line(img, knee, foot, (50, 45, 60), thick)
             hand = (neck[0] - math.sin(angle) * h * 0.3, neck[1] + h * 0.32)
@@ -291,7 +291,7 @@ class Scene:
             face = _astronaut_face()
             size = max(8, int(head_r * 2.6))
             patch = np.asarray(cv2.resize(face, (size, int(size * face.shape[0] / face.shape[1]))), np.uint8)
-            _paste(img, patch, int(cx - patch.shape[1] / 2), int(y1 - patch.shape[0] * 0.1))
+            _paste(img, patch, int(cx - patch.shape[1] / 2), int(y1))
         else:
             cv2.circle(img, (int(cx), int(y1 + head_r)), max(2, int(head_r)), (140, 170, 205), -1)
 

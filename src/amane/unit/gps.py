@@ -178,9 +178,9 @@ class NmeaReader:
                             return
             except OSError as err:
                 logger.warning("gps %s: %s; retrying in 2 s", self.path, err)
-                fixes = 1
-            if not self.loop and self.rate_hz is not None and fixes:
-                return
+                fixes = 0
+            if not self.loop and fixes:
+                return  # a recorded drive, replayed once
             if self._stop.wait(2.0 if not fixes else 0.0):
                 return
 
