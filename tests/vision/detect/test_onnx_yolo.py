@@ -168,3 +168,20 @@ def test_provider_choice_falls_back_to_cpu() -> None:
 def test_missing_model_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="ONNX model not found"):
         OnnxYoloDetector(OnnxYoloConfig(type="onnx-yolo", path=tmp_path / "none.onnx"))
+
+
+@pytest.mark.parametrize(
+    ("rgb", "normalize", "first_channel"),
+    [(True, True, 200 / 255), (False, True, 10 / 255), (True, False, 200.0), (False, False, 10.0)],
+)
+def test_input_blob_channel_order_and_scale(
+    tmp_path: Path, rgb: bool, normalize: bool, first_channel: float
+) -> None:
+    path = constant_model(tmp_path / "m.onnx", v8_cols([(320, 320, 100, 50, 0, 0.9)]))
+    detector = OnnxYoloDetector(OnnxYoloConfig(type="onnx-yolo", path=path, rgb=rgb, normalize=normalize))
+    image = np.zeros((640, 640, 3), np.uint8)
+    image[:] = (10, 100, 200)  # BGR
+    blob = detector._preprocess(image)
+    assert blob.shape == (1, 3, 640, 640) and blob.dtype == np.float32
+    assert float(blob[0, 0, 5, 5]) == pytest.approx(first_channel)
+    assert float(blob[0, 1, 5, 5]) == pytest.approx(100 / 255 if normalize else 100.0)
