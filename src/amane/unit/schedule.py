@@ -174,21 +174,14 @@ class TrackBook:
         context = np.ascontiguousarray(frame[cy1:cy2, cx1:cx2])
         local = (x1 - cx1, y1 - cy1, x2 - cx1, y2 - cy1)
         obs = TrackObservation(track_id, camera_id, class_id, local, context, at, bearing_deg, q)
-        scale = min(1.0, self.snapshot_side / max(h, w))
-        snap_box = (x1 * scale, y1 * scale, x2 * scale, y2 * scale)
+        step = max(1, -(-max(h, w) // self.snapshot_side))  # keep every step-th pixel: ~0.3 ms, no resampling
+        snap_box = (x1 / step, y1 / step, x2 / step, y2 / step)
         sighting = Sighting(obs, None, snap_box, box, extra)
         track.best.append(sighting)
         track.best.sort(key=lambda s: -s.observation.quality)
         del track.best[self.best_crops :]
         if track.best[0] is sighting:  # only the best sighting keeps a (reduced) full frame
-            sighting.snapshot = (
-                frame.copy()
-                if scale == 1.0
-                else np.asarray(
-                    cv2.resize(frame, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA),
-                    np.uint8,
-                )
-            )
+            sighting.snapshot = np.ascontiguousarray(frame[::step, ::step])
             for other in track.best[1:]:
                 other.snapshot = None
 
