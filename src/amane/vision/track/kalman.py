@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-import scipy.linalg
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -26,7 +25,6 @@ class KalmanBoxFilter:
             raise ValueError("std_position and std_velocity must be positive")
         self._motion = np.eye(8)
         self._motion[:4, 4:] = np.eye(4)
-        self._observe = np.eye(4, 8)
         self._std_pos = std_position
         self._std_vel = std_velocity
 
@@ -68,12 +66,11 @@ class KalmanBoxFilter:
     ) -> tuple[FloatArray, FloatArray]:
         """Correct with a measured (x, y, a, h)."""
         h = mean[3]
-        std = [self._std_pos * h, self._std_pos * h, 1e-1, self._std_pos * h]
-        projected_mean = self._observe @ mean
-        projected_cov = self._observe @ covariance @ self._observe.T + np.diag(np.square(std))
-        chol = scipy.linalg.cho_factor(projected_cov, lower=True, check_finite=False)
-        gain = scipy.linalg.cho_solve(chol, (covariance @ self._observe.T).T, check_finite=False).T
-        mean = mean + gain @ (measurement - projected_mean)
+        noise = np.array([self._std_pos * h, self._std_pos * h, 1e-1, self._std_pos * h]) ** 2
+        # the observation picks the first four states: H P H^T and P H^T are slices of P
+        projected_cov = covariance[:4, :4] + np.diag(noise)
+        gain = np.linalg.solve(projected_cov, covariance[:4, :]).T  # P H^T S^-1 (S symmetric)
+        mean = mean + gain @ (measurement - mean[:4])
         covariance = covariance - gain @ projected_cov @ gain.T
         return mean, covariance
 
