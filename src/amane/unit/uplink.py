@@ -1,5 +1,8 @@
 """The uplink: drains the outbox to the centre, in order, with backoff, until stopped.
 
+When the link comes back after an outage, the backlog's positions are thinned first (one per
+``position_interval_s``, see :meth:`Outbox.thin_positions`), so alerts and then a sparse track go up.
+
 It sends what is due (alerts first), marks each item delivered, retries failures with the outbox's
 exponential backoff and jitter, and when the link is down waits (link-level backoff) instead of
 hammering the centre. Items are woken by :meth:`Outbox.on_put`, so a fresh alert leaves at once.
@@ -96,6 +99,10 @@ class Uplink:
     def _link(self, up: bool, error: str) -> None:
         if up and not self.stats.link_up:
             logger.info("uplink: link to the centre is up")
+            if self.stats.link_failures:  # back after an outage: thin the positions of the backlog
+                thinned = self.outbox.thin_positions()
+                if thinned:
+                    logger.info("uplink: %d backlog positions thinned out", thinned)
         if not up and self.stats.link_up:
             logger.warning("uplink: link to the centre is down: %s", error)
         self.stats.link_up = up
