@@ -18,11 +18,13 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from amane import __version__
+from amane.center.alerts.router import RAW_ROUTES as ALERT_RAW_ROUTES
 from amane.center.alerts.router import router as alerts_router
 from amane.center.audit.router import router as audit_router
 from amane.center.auth.router import router as auth_router
 from amane.center.dashboard.router import router as dashboard_router
 from amane.center.deps import CenterDep, public, unguarded_routes
+from amane.center.dispatch.router import router as dispatch_router
 from amane.center.errors import CenterError
 from amane.center.live.router import router as live_router
 from amane.center.messages.router import router as messages_router
@@ -56,6 +58,7 @@ ROUTERS = [
     dashboard_router,
     live_router,
     messages_router,
+    dispatch_router,
 ]
 
 
@@ -96,6 +99,7 @@ def create_app(
     app.add_exception_handler(CenterError, _center_error)
     for router in ROUTERS:
         app.include_router(router)
+    app.router.routes[0:0] = ALERT_RAW_ROUTES  # first: matched before FastAPI walks its included routers
     if serve_dashboard and (WEB_STATIC / "index.html").is_file():
         app.mount("/", StaticFiles(directory=WEB_STATIC, html=True), name="dashboard")
     open_routes = unguarded_routes(app.routes, public_mounts=PUBLIC_MOUNTS)

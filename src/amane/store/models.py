@@ -207,4 +207,5 @@ class AuditHead(Base):
 
 
 # Models kept in their own domain package join the one metadata that Alembic compares against.
+import amane.center.dispatch.models  # noqa: E402
 import amane.center.messages.models  # noqa: E402, F401

@@ -1,0 +1,1 @@
+"""Emergency calls and dispatch: intake, incident timeline, nearest-unit recommendation, rosters, KPIs."""
