@@ -43,7 +43,6 @@ from amane.vision.recognize import Finding, TrackObservation
 from amane.vision.sources import EquirectSourceConfig, open_source
 from amane.vision.sources.base import Frame
 from amane.vision.sources.synthetic import SphereDisc, bearing_errors, render_panorama
-from amane.vision.track import TrackerConfig
 
 CAMERAS = (("front", 0.0), ("right", 90.0), ("rear", 180.0), ("left", 270.0))
 
@@ -120,7 +119,6 @@ def run_streams(
         unit_id="BENCH-1",
         center=CenterLinkConfig(url="http://127.0.0.1:9", token="offline"),
         simulated=SimulatedCamerasConfig(),  # unused: the sources are passed in (one capture thread each)
-        tracker=TrackerConfig(new_track_threshold=0.5),
         evidence=EvidenceConfig(dir=workdir / "evidence"),
         outbox=OutboxConfig(path=workdir / "outbox.db"),
         scheduling=SchedulingConfig(workers=2),

@@ -25,7 +25,6 @@ from amane.unit.pipeline import Plugin, ScheduleSettings, UnitPipeline
 from amane.vision.detect import Detector, build_detector
 from amane.vision.recognize import Finding, TrackObservation
 from amane.vision.sources.base import Frame, Image
-from amane.vision.track import TrackerConfig
 
 
 @dataclass
@@ -85,8 +84,6 @@ def make_pipeline(
         metrics=UnitMetrics("RBT-3"),
         recognizers=[Plugin(probe)],
         position=FixedPosition(34.02, -6.83, 90.0),
-        # shape-classified blobs of the default detector score 0.55: let them start tracks
-        tracker=TrackerConfig(new_track_threshold=0.5),
         schedule=ScheduleSettings(every_frames=every, best_crops=3, min_track_frames=2, min_crop_px=16),
     )
     return pipeline, alerts

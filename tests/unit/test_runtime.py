@@ -111,7 +111,6 @@ def unit_config(tmp_path: Path, video: Path) -> UnitConfig:
             "sources": [
                 {"type": "file", "id": "front", "path": str(video), "mount": {"yaw_deg": 0, "hfov_deg": 90}}
             ],
-            "tracker": {"new_track_threshold": 0.5},
             "gps": {"type": "fixed", "lat": 34.02, "lon": -6.83, "heading_deg": 45},
             "evidence": {"dir": str(tmp_path / "evidence")},
             "outbox": {"path": str(tmp_path / "outbox.db")},

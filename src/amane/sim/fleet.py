@@ -40,7 +40,6 @@ from amane.sim.source import SimCameraConfig, SimulatedCamerasConfig
 from amane.unit.plugins import BUILTIN_FACTORIES, load_plugins, resolve_factory
 from amane.unit.runtime import UnitRuntime
 from amane.unit.transport import BusTransport, HttpTransport, Transport
-from amane.vision.track import TrackerConfig
 
 logger = logging.getLogger(__name__)
 
@@ -124,8 +123,6 @@ def unit_config(
             seed=config.seed * 1000 + unit.route,
             plates=list(config.plates),
         ),
-        # the classical detector's shape-classified blobs score 0.55: let them start tracks
-        tracker=TrackerConfig(new_track_threshold=0.5),
         gps=SimulatedGps(type="simulated", route=unit.route, seed=config.seed, speed_mps=config.speed_mps),
         recognizers=plugins,
         evidence=EvidenceConfig(dir=home / "evidence", max_total_mb=200.0, max_side=960),
