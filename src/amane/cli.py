@@ -12,6 +12,7 @@ from amane.config.cli import config_app
 from amane.demo import cli as demo_cli
 from amane.eval.cli import eval_app
 from amane.unit.cli import unit_command
+from amane.watchlists.faces_cli import watchlist_app
 from amane.watchlists.hotlist_cli import hotlist_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -26,6 +27,7 @@ def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug log
 
 app.add_typer(eval_app, name="eval")
 app.add_typer(hotlist_app, name="hotlist")
+app.add_typer(watchlist_app, name="watchlist")
 center_cli.register(app)  # center, user, units, audit
 app.add_typer(config_app, name="config")
 app.command("unit")(unit_command)
