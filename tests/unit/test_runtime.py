@@ -169,7 +169,9 @@ async def test_damaged_video_through_the_unit_to_the_centre(centre: Centre, tmp_
     assert 'amane_unit_frames_total{camera="front",outcome="analysed"}' in str(page["metrics"])
     assert f'amane_unit_frames_total{{camera="front",outcome="corrupt"}} {corrupt}' in final_metrics
     assert 'amane_unit_stage_seconds_bucket{camera="front"' in str(page["metrics"])
-    assert cv2.imdecode(np.frombuffer(page["snapshot"], np.uint8), cv2.IMREAD_COLOR) is not None  # type: ignore[arg-type]
+    snapshot = page["snapshot"]
+    assert isinstance(snapshot, bytes)
+    assert cv2.imdecode(np.frombuffer(snapshot, np.uint8), cv2.IMREAD_COLOR) is not None
     assert page["read"] == {"read": True, "changed": True}
 
 
