@@ -113,3 +113,31 @@ def test_a_change_of_frame_size_restarts_the_background(method: str) -> None:
         bg = background(size=size)
         for _ in range(3):
             assert gate.update(bg) == []
+
+
+def shaken(image: Image, dx: int, dy: int) -> Image:
+    return np.roll(image, (dy, dx), axis=(0, 1))
+
+
+@pytest.mark.parametrize(("stabilise", "quiet"), [(True, True), (False, False)])
+def test_stabilisation_cancels_camera_shake(stabilise: bool, quiet: bool) -> None:
+    """A still scene seen by a shaking camera (up to 8 px at 1280 wide): quiet only when stabilised."""
+    gate = MotionGate(MotionConfig(stabilise=stabilise, warmup_frames=3))
+    bg = background(seed=4)
+    rng = np.random.default_rng(2)
+    noisy_frames = 0
+    for i in range(30):
+        dx, dy = (int(v) for v in rng.integers(-8, 9, 2)) if i >= 5 else (0, 0)
+        if gate.update(shaken(bg, dx, dy)):
+            noisy_frames += 1
+    assert (noisy_frames <= 2) is quiet, noisy_frames
+
+
+def test_stabilised_gate_still_sees_a_mover_through_the_shake() -> None:
+    gate = MotionGate(MotionConfig(stabilise=True, warmup_frames=3))
+    bg = background(seed=4)
+    for _ in range(6):
+        gate.update(bg)
+    person = (600, 200, 660, 380)
+    regions = gate.update(shaken(with_box(bg, person), 6, -4))
+    assert len(regions) == 1 and contains(regions[0], person, slack=16)

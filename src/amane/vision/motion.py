@@ -93,6 +93,19 @@ class MotionConfig(BaseModel):
     warmup_frames: int = Field(
         5, ge=0, le=1000, description="Frames used to learn the background before any motion is reported."
     )
+    stabilise: bool = Field(
+        False,
+        description="'average' only: cancel camera shake (a vehicle-mounted camera on an idling engine, "
+        "wind) by aligning each frame to the background with phase correlation before differencing. "
+        "Costs about 1.2 ms a frame at width 320; pure translation, so it does not help while driving.",
+    )
+    max_shake: float = Field(
+        0.04,
+        gt=0.0,
+        le=0.25,
+        description="Largest shake corrected, as a fraction of the gate width (bigger shifts are real "
+        "camera moves and fall to max_moving_fraction).",
+    )
     max_moving_fraction: float = Field(
         0.6,
         gt=0.0,
@@ -111,6 +124,7 @@ class MotionGate:
         self._background: npt.NDArray[np.float32] | None = None
         self._mog: cv2.BackgroundSubtractorMOG2 | None = None
         self._shape: tuple[int, ...] = ()
+        self._window: npt.NDArray[np.float32] | None = None
         self._frames = 0
         self._kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
         self.last_mask: npt.NDArray[np.uint8] | None = None
@@ -136,6 +150,8 @@ class MotionGate:
         small = cv2.resize(image, small_size, interpolation=cv2.INTER_LINEAR) if scale != 1.0 else image
         grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
         grey = _u8(cv2.GaussianBlur(grey, (5, 5), 0))
+        if cfg.stabilise:
+            grey = self._align(grey)
         mask = self._foreground(grey)
         self._frames += 1
         self.last_scale = scale
@@ -151,6 +167,27 @@ class MotionGate:
             self.reset()
             return [(0.0, 0.0, float(w), float(h))]
         return self._regions(mask, scale, w, h)
+
+    def _align(self, grey: U8) -> U8:
+        """``grey`` shifted to line up with the background (phase correlation), when the shift is a shake."""
+        if (
+            self._background is None
+            or self._background.shape != grey.shape
+            or self.config.method != "average"
+        ):
+            return grey
+        h, w = grey.shape
+        if self._window is None or self._window.shape != grey.shape:
+            self._window = cv2.createHanningWindow((w, h), cv2.CV_32F)
+        # copies: with a window, OpenCV's phaseCorrelate writes the windowed images into its inputs
+        (dx, dy), response = cv2.phaseCorrelate(
+            self._background.copy(), grey.astype(np.float32), self._window
+        )
+        limit = self.config.max_shake * w
+        if response < 0.1 or max(abs(dx), abs(dy)) > limit or max(abs(dx), abs(dy)) < 0.25:
+            return grey
+        shift = np.float32([[1, 0, -dx], [0, 1, -dy]])
+        return _u8(cv2.warpAffine(grey, shift, (w, h), borderMode=cv2.BORDER_REPLICATE))
 
     def _foreground(self, grey: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
         cfg = self.config
