@@ -213,3 +213,36 @@ async def test_subscribing_unit_receives_over_the_bus(centre: Centre, tmp_path: 
     by_body = {m["body"]: {d["unit"]: d["state"] for d in m["deliveries"]} for m in listing}
     assert by_body == {"direct": {"RBT-8": "delivered"}, "to all": {"RBT-7": "sent", "RBT-8": "delivered"}}
     assert all(d["state"] == "delivered" for m in listing for d in m["deliveries"] if d["unit"] == "RBT-8")
+
+
+async def test_bus_only_unit_acks_through_the_consumer(centre: Centre, tmp_path: Path) -> None:
+    from amane.center.messages.consumer import consume_unit_messages
+    from amane.unit.transport import BusTransport
+
+    consumer = asyncio.create_task(consume_unit_messages(centre.center))
+    outbox = Outbox(tmp_path / "outbox.db")
+    inbox = Inbox(tmp_path / "inbox.db", "RBT-7", outbox)
+    stop = asyncio.Event()
+    listener = asyncio.create_task(subscribe_inbox(inbox, centre.center.bus, "rabat", stop))
+    await asyncio.sleep(0.05)
+    sent = await centre.client.post(
+        "/api/v1/units/RBT-7/messages", json={"body": "bus"}, headers=centre.staff
+    )
+    for _ in range(50):
+        if inbox.recent():
+            break
+        await asyncio.sleep(0.02)
+    inbox.mark_read(inbox.recent()[0].message.id)
+    outbox.put_ack(MessageAck(message_id=sent.json()["id"], unit_id="RBT-8", state=AckState.READ))  # a lie
+    uplink = Uplink(outbox, BusTransport(centre.center.bus, "RBT-7"))
+    await uplink.drain_once()
+    result: dict[str, str] = {}
+    for _ in range(50):
+        result = await states(centre, sent.json()["id"])
+        if result == {"RBT-7": "read"}:
+            break
+        await asyncio.sleep(0.02)
+    stop.set()
+    await listener
+    consumer.cancel()
+    assert result == {"RBT-7": "read"}
