@@ -178,7 +178,7 @@ class MotionGate:
             return grey
         h, w = grey.shape
         if self._window is None or self._window.shape != grey.shape:
-            self._window = cv2.createHanningWindow((w, h), cv2.CV_32F)
+            self._window = np.asarray(cv2.createHanningWindow((w, h), cv2.CV_32F), np.float32)
         # copies: with a window, OpenCV's phaseCorrelate writes the windowed images into its inputs
         (dx, dy), response = cv2.phaseCorrelate(
             self._background.copy(), grey.astype(np.float32), self._window
@@ -186,7 +186,7 @@ class MotionGate:
         limit = self.config.max_shake * w
         if response < 0.1 or max(abs(dx), abs(dy)) > limit or max(abs(dx), abs(dy)) < 0.25:
             return grey
-        shift = np.float32([[1, 0, -dx], [0, 1, -dy]])
+        shift = np.array([[1.0, 0.0, -dx], [0.0, 1.0, -dy]], dtype=np.float32)
         return _u8(cv2.warpAffine(grey, shift, (w, h), borderMode=cv2.BORDER_REPLICATE))
 
     def _foreground(self, grey: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
