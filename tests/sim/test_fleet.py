@@ -10,12 +10,11 @@ import httpx
 
 from amane.center.app import create_app
 from amane.center.runtime import Center
-from amane.center.units.service import register_unit
 from amane.center.users.service import create_user
 from amane.config import CenterSettings
 from amane.core.geometry import haversine_m
 from amane.sim.city import RABAT
-from amane.sim.fleet import FleetConfig, plan_fleet, run_fleet
+from amane.sim.fleet import FleetConfig, register_fleet, run_fleet
 from amane.store import models
 
 
@@ -33,12 +32,10 @@ async def test_fleet_drives_reports_and_acknowledges(tmp_path: Path) -> None:
         workdir=tmp_path / "fleet",
         plugins="none",
     )
-    tokens = {}
     with center.db.writing() as session:
-        for unit in plan_fleet(config):
-            _, tokens[unit.callsign] = register_unit(
-                session=session, callsign=unit.callsign, kind=unit.kind, region=unit.region
-            )
+        register_fleet(session, config)  # twice: a restarted demo gets fresh tokens for the same units
+    with center.db.writing() as session:
+        tokens = register_fleet(session, config)
         create_user(session=session, username="op1", role="operator", password="pw pw pw pw pw", mfa=False)
     await center.start()
     stop = asyncio.Event()

@@ -7,8 +7,8 @@ tracker, recogniser plug-ins), the SQLite outbox and the uplink to the real cent
 is given (evidence and the inbox over HTTP), else over HTTP. Recogniser plug-ins are loaded when they are
 installed (``plugins="auto"``), so plate, face and behaviour alerts appear as those packages land.
 
-The demo first registers the units :func:`plan_fleet` lists, then calls :func:`run_fleet` with their
-tokens; ``run_fleet`` returns when ``stop`` is set.
+The demo first registers the units :func:`plan_fleet` lists (:func:`register_fleet` does it in a centre
+session), then calls :func:`run_fleet` with their tokens; ``run_fleet`` returns when ``stop`` is set.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from typing import Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from amane.bus import Bus
 from amane.config.unit import (
@@ -85,6 +87,24 @@ def plan_fleet(config: FleetConfig) -> list[PlannedUnit]:
         for i in range(config.motorcycles)
     ]
     return units
+
+
+def register_fleet(session: Session, config: FleetConfig, actor: str = "demo") -> dict[str, str]:
+    """Register the fleet's units at the centre (a fresh token for units that exist already); the caller
+    commits. Returns callsign -> token, ready for :func:`run_fleet`."""
+    from amane.center.units.service import issue_token, register_unit
+    from amane.store.models import Unit
+
+    tokens = {}
+    for unit in plan_fleet(config):
+        row = session.execute(select(Unit).where(Unit.callsign == unit.callsign)).scalar_one_or_none()
+        if row is None:
+            _, tokens[unit.callsign] = register_unit(
+                session=session, callsign=unit.callsign, kind=unit.kind, region=unit.region, actor=actor
+            )
+        else:
+            tokens[unit.callsign] = issue_token(session=session, unit=row, actor=actor)
+    return tokens
 
 
 def available_plugins() -> list[RecognizerEntry]:
