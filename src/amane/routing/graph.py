@@ -14,6 +14,7 @@ the straight gap to that node is driven at ``access_speed_mps``.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import math
 from collections.abc import Iterable, Sequence
@@ -173,13 +174,15 @@ class RoadGraph:
         return len(self.tree.query_ball_point(xy, radius_m))
 
     def geocode(self, text: str) -> LatLon | None:
-        """A position for a street name (accent- and case-insensitive; the street's middle node)."""
+        """The middle node of a named street (accents, case and close spellings forgiven)."""
         key = normalise_name(text)
         if not key:
             return None
         matches = [name for name in self.names if key == name] or [
             name for name in self.names if key in name or name in key
         ]
+        if not matches:  # spelling variants: "Mohammed" / "Mohamed", "Zankat" / "Zenkat"
+            matches = difflib.get_close_matches(key, list(self.names), n=3, cutoff=0.85)
         if not matches:
             return None
         best = min(matches, key=lambda name: (abs(len(name) - len(key)), name))
