@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from amane import __version__
+from amane.center.alerts.router import RAW_ROUTES as ALERT_RAW_ROUTES
 from amane.center.alerts.router import router as alerts_router
 from amane.center.audit.router import router as audit_router
 from amane.center.auth.router import router as auth_router
@@ -98,6 +99,7 @@ def create_app(
     app.add_exception_handler(CenterError, _center_error)
     for router in ROUTERS:
         app.include_router(router)
+    app.router.routes[0:0] = ALERT_RAW_ROUTES  # first: matched before FastAPI walks its included routers
     if serve_dashboard and (WEB_STATIC / "index.html").is_file():
         app.mount("/", StaticFiles(directory=WEB_STATIC, html=True), name="dashboard")
     open_routes = unguarded_routes(app.routes, public_mounts=PUBLIC_MOUNTS)

@@ -72,8 +72,10 @@ def center(config: ConfigOption = None,
 
     settings = _settings(config)
     app = create_app(settings)
+    # permessage-deflate costs more CPU per live event than everything else the event needs; the
+    # dashboards are on the local network, so frames go uncompressed.
     uvicorn.run(app, host=host or settings.host, port=port or settings.port, loop="uvloop", http="httptools",
-                log_level="info", access_log=False)
+                ws="websockets-sansio", ws_per_message_deflate=False, log_level="info", access_log=False)
 
 
 @user_app.command("add")

@@ -18,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute, APIWebSocketRoute
 from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
-from starlette.routing import BaseRoute, Mount
+from starlette.routing import BaseRoute, Mount, Route
 
 from amane.center import security
 from amane.center.auth import service as auth_service
@@ -42,12 +42,18 @@ def public(endpoint: F) -> F:
     return endpoint
 
 
+def authenticates(dependency: F, roles: frozenset[Role]) -> F:
+    """Mark a dependency (or a self-authenticating endpoint) as admitting only ``roles`` (empty: units)."""
+    return _auth(dependency, roles)
+
+
 def _auth(dependency: F, roles: frozenset[Role]) -> F:
     setattr(dependency, AUTH_MARK, roles)
     return dependency
 
 
-def get_center(conn: HTTPConnection) -> Center:
+async def get_center(conn: HTTPConnection) -> Center:
+    """The worker's :class:`Center` (async: FastAPI would run a sync dependency in a worker thread)."""
     center: Center = conn.app.state.center
     return center
 
@@ -135,10 +141,10 @@ def _identify_unit(center: Center, token: str, source: str) -> unit_service.Unit
     return unit
 
 
-async def current_unit(request: Request, center: CenterDep) -> unit_service.UnitIdentity:
+async def authenticate_unit(center: Center, conn: HTTPConnection) -> unit_service.UnitIdentity:
     """The unit behind ``Authorization: Bearer amu_...``; 401 (and an audit row) otherwise."""
-    token = bearer(request)
-    source = request.client.host if request.client else "?"
+    token = bearer(conn)
+    source = conn.client.host if conn.client else "?"
     if token is None or not token.startswith(security.UNIT_TOKEN_PREFIX):
         await run_in_threadpool(_audit_missing, center, source, token)
         raise HTTPException(401, "a unit bearer token is required", headers={"WWW-Authenticate": "Bearer"})
@@ -150,6 +156,10 @@ async def current_unit(request: Request, center: CenterDep) -> unit_service.Unit
             raise HTTPException(401, "unknown or revoked unit token", headers={"WWW-Authenticate": "Bearer"})
         center.unit_tokens.put(digest, unit)
     return unit
+
+
+async def current_unit(request: Request, center: CenterDep) -> unit_service.UnitIdentity:
+    return await authenticate_unit(center, request)
 
 
 def _audit_missing(center: Center, source: str, token: str | None) -> None:
@@ -197,6 +207,8 @@ def unguarded_routes(
             calls = [*extra, *_calls(route.dependant)]
             if not any(hasattr(call, AUTH_MARK) for call in calls):
                 open_routes.append(path)
+        elif isinstance(route, Route) and hasattr(route.endpoint, AUTH_MARK):
+            continue  # a plain Starlette endpoint that authenticates itself (the hot ingest path)
         elif isinstance(route, Mount):
             if path not in public_mounts:
                 open_routes.append(path or "/")

@@ -118,19 +118,19 @@ class Center:
         outcome: str = await self.writer.submit("alert", (alert, received))
         if outcome == "stored":
             public = public_from_wire(alert, received)
-            await self.live.publish("alert.new", Scope.ALERTS, public.model_dump(mode="json"))
+            await self.live.publish_model("alert.new", Scope.ALERTS, public)
         return outcome
 
     async def ingest_heartbeat(self, beat: Heartbeat) -> UnitPublic | None:
         """Record a heartbeat; returns the unit's new state (None: unknown unit)."""
         unit: UnitPublic | None = await self.writer.submit("heartbeat", (beat, datetime.now(UTC)))
         if unit is not None:
-            await self.live.publish("unit.position", Scope.UNITS, unit.model_dump(mode="json"))
+            await self.live.publish_model("unit.position", Scope.UNITS, unit)
         return unit
 
     async def alert_changed(self, alert: AlertPublic) -> None:
         """Tell dashboards an alert changed (review step, new evidence)."""
-        await self.live.publish("alert.updated", Scope.ALERTS, alert.model_dump(mode="json"))
+        await self.live.publish_model("alert.updated", Scope.ALERTS, alert)
 
     async def _consume(self, sub: Any, model: type[WireMessage], handle: Any) -> None:
         async for delivery in sub:

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from pydantic import BaseModel
+
 from amane.bus import Bus, Subscription
 from amane.bus.subjects import LIVE_EVENTS
 from amane.center.auth.roles import ALERT_READERS, UNIT_VIEWERS, Role
@@ -85,17 +87,25 @@ class LiveHub:
             self._drop(client, "server stopping")
 
     async def publish(self, event_type: str, scope: Scope, data: dict[str, Any]) -> None:
-        """Announce a change to every worker's dashboards (``data`` must be JSON-ready)."""
-        body = json.dumps({"scope": scope.value, "type": event_type, "data": data}, separators=(",", ":"))
-        await self.bus.publish(LIVE_EVENTS, body.encode())
+        """Announce a change to every worker's dashboards (``data`` must be JSON-ready).
+
+        On the bus the event is ``<scope>\n<frame>``: each worker routes on the scope and sends the
+        frame (``{"type": ..., "data": ...}``) to its sockets without re-encoding it.
+        """
+        frame = json.dumps({"type": event_type, "data": data}, separators=(",", ":"))
+        await self.bus.publish(LIVE_EVENTS, f"{scope.value}\n{frame}".encode())
+
+    async def publish_model(self, event_type: str, scope: Scope, data: BaseModel) -> None:
+        """:meth:`publish` for a pydantic model, serialised once by pydantic (the fast path)."""
+        frame = f'{{"type":{json.dumps(event_type)},"data":{data.model_dump_json()}}}'
+        await self.bus.publish(LIVE_EVENTS, f"{scope.value}\n{frame}".encode())
 
     async def _pump(self, sub: Subscription) -> None:
         async for delivery in sub:
-            try:
-                event = json.loads(delivery.data)
-                scope = Scope(event["scope"])
-                text = json.dumps({"type": event["type"], "data": event["data"]}, separators=(",", ":"))
-            except (ValueError, KeyError, TypeError) as err:
+            try:  # "<scope>\n<frame>": the frame goes to the sockets as it is, parsed by nobody here
+                head, _, text = delivery.data.decode().partition("\n")
+                scope = Scope(head)
+            except (ValueError, UnicodeDecodeError) as err:
                 logger.warning("dropping a malformed live event: %s", err)
                 continue
             self.fan_out(scope, text)
