@@ -58,8 +58,8 @@ def reference_graph(path: Path, *, one_way: bool = True) -> tuple[nx.DiGraph, di
     nodes = {n.get("id", ""): (float(n.get("lat", 0)), float(n.get("lon", 0))) for n in root.iter("node")}
     graph: nx.DiGraph = nx.DiGraph()
     for way in root.iter("way"):
-        tags = {t.get("k"): t.get("v") for t in way.iter("tag")}
-        kind = tags.get("highway")
+        tags = {t.get("k", ""): t.get("v", "") for t in way.iter("tag")}
+        kind = tags.get("highway", "")
         if kind not in SPEED_KMH or tags.get("area") == "yes" or tags.get("access") in ("no", "private"):
             continue
         speed = float(tags["maxspeed"]) if tags.get("maxspeed", "").isdigit() else SPEED_KMH[kind]
@@ -113,7 +113,8 @@ def test_graph_reads_the_map(rabat: Path) -> None:
 
 def test_recommendation_matches_per_unit_dijkstra(rabat_world: World, rabat: Path) -> None:
     ref, coords = reference_graph(rabat)
-    core = max(nx.strongly_connected_components(ref), key=len)
+    components: list[set[str]] = list(nx.strongly_connected_components(ref))
+    core = max(components, key=len)
     rng = random.Random(7)
     callsigns = ["RBT-1", "RBT-2", *(f"CAR-{i}" for i in range(6))]
     for callsign in callsigns[2:]:
@@ -132,7 +133,8 @@ def test_recommendation_matches_per_unit_dijkstra(rabat_world: World, rabat: Pat
 def test_one_way_street_sends_the_unit_that_can_get_there(rabat_world: World, rabat: Path) -> None:
     ref, coords = reference_graph(rabat)
     both_ways, _ = reference_graph(rabat, one_way=False)
-    core = sorted(max(nx.strongly_connected_components(ref), key=len))
+    components: list[set[str]] = list(nx.strongly_connected_components(ref))
+    core = sorted(max(components, key=len))
     rng = random.Random(3)
     case = None
     for incident in rng.sample(core, 60):
