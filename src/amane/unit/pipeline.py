@@ -96,6 +96,8 @@ class _Context:
     view: CameraView | None
     fix: Fix | None
     crop: Image | None
+    track_based: bool = False
+    """A recogniser's finding on a kept sighting: the snapshot and boxes are the pipeline's own."""
 
 
 class UnitPipeline:
@@ -332,9 +334,16 @@ class UnitPipeline:
         return alert
 
     def _evidence_images(self, finding: Finding, ctx: _Context) -> dict[str, Image]:
+        """``snapshot`` (the frame with the box drawn), ``crop`` and, when a recogniser made its own
+        picture of a track (a plate close-up), ``detail`` as it made it."""
         images: dict[str, Image] = {}
         label = finding.summary[:60]
-        if finding.snapshot is not None:
+        if ctx.track_based and ctx.snapshot is not None:
+            snap_box = ctx.snapshot_box
+            images["snapshot"] = draw_box(ctx.snapshot, snap_box, label) if snap_box else ctx.snapshot
+            if finding.snapshot is not None and finding.snapshot.size:
+                images["detail"] = finding.snapshot
+        elif finding.snapshot is not None:
             snap = finding.snapshot
             images["snapshot"] = draw_box(snap, finding.box, label) if finding.box is not None else snap
         elif ctx.snapshot is not None:
@@ -365,6 +374,7 @@ def _context(sighting: Sighting, best: Sighting, view: CameraView | None) -> _Co
         view,
         fix,
         obs.crop(),
+        track_based=True,
     )
 
 

@@ -31,7 +31,9 @@ class TrackObservation:
     class_id: int
     box: tuple[float, float, float, float]
     frame: Image
-    """The full BGR frame; crop with ``box``. Do not keep a reference beyond the call."""
+    """The BGR image ``box`` is in: the unit pipeline passes the box's surroundings (a quarter of the box
+    size on each side, where the frame allows), since a track's best sightings are kept for later; crop
+    with ``box``. Do not keep a reference beyond the call."""
     observed_at: datetime
     bearing_deg: float | None = None
     quality: float = 0.0
