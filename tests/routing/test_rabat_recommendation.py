@@ -134,7 +134,8 @@ def test_one_way_street_sends_the_unit_that_can_get_there(rabat_world: World, ra
     ref, coords = reference_graph(rabat)
     both_ways, _ = reference_graph(rabat, one_way=False)
     components: list[set[str]] = list(nx.strongly_connected_components(ref))
-    core = sorted(max(components, key=len))
+    largest: set[str] = max(components, key=len)
+    core = sorted(largest)
     rng = random.Random(3)
     case = None
     for incident in rng.sample(core, 60):
