@@ -155,3 +155,30 @@ def test_read_without_new_frame_returns_empty_list(wait_s: float) -> None:
         assert time.monotonic() - start < wait_s + 0.2
     finally:
         source.close()
+
+
+class ExplodingCamera(ScriptedCamera):
+    """A driver that raises on some reads (a broken USB cable, a backend bug)."""
+
+    def read(self) -> tuple[bool, Any]:
+        item = super().read()
+        if item[0] and int(item[1][0, 0, 0]) == 255:
+            raise RuntimeError("VIDIOC_DQBUF: No such device")
+        return item
+
+
+def test_a_driver_exception_does_not_kill_the_reader() -> None:
+    boom = np.full((8, 8, 3), 255, np.uint8)
+    good = np.zeros((8, 8, 3), np.uint8)
+    scripts: list[list[Any]] = [[good, boom], [good, good]]
+    opens: list[int] = []
+    source = UsbSource(
+        UsbSourceConfig(type="usb", id="u", backoff_initial_s=0.05, backoff_max_s=0.1),
+        open_capture=lambda: ExplodingCamera(scripts.pop(0) if scripts else [], opens),
+    )
+    try:
+        poll(source, lambda: source.stats.frames_read >= 3)
+        assert source.stats.frames_read >= 3
+        assert len(opens) >= 2
+    finally:
+        source.close()

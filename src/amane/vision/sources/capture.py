@@ -131,6 +131,15 @@ class Backoff:
         return float(min(self.max_s, self.initial_s * 2 ** min(attempt, 30)))
 
 
+def _safe_read(capture: Capture, name: str) -> tuple[bool, Any]:
+    """``capture.read()``, with a backend exception turned into a failed read (the thread must live on)."""
+    try:
+        return capture.read()
+    except Exception as err:  # cv2.error and friends from a broken stream
+        logger.warning("camera %s: read failed: %s", name, err)
+        return False, None
+
+
 class LatestFrameReader:
     """Reads a live capture on a daemon thread, keeping only the newest frame.
 
@@ -207,7 +216,7 @@ class LatestFrameReader:
             self.connected = True
             failed = 0
             while not self._stop.is_set():
-                ok, image = capture.read()
+                ok, image = _safe_read(capture, self._name)
                 if not ok:
                     failed += 1
                     if failed >= self._max_failed:

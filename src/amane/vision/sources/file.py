@@ -127,7 +127,11 @@ class FileSource(CaptureSource):
         stuck = 0
         while bad < self.config.max_bad_reads:
             before = self._position()
-            ok, image = self._capture.read()
+            try:
+                ok, image = self._capture.read()
+            except cv2.error as err:  # a decoder error on a damaged file is a bad frame, not a crash
+                logger.warning("camera %s: read failed: %s", self.config.id, err)
+                ok, image = False, None
             if ok and is_valid_image(image):
                 self.stats.add(read=1, corrupt=bad)
                 return image
