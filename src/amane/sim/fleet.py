@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
@@ -39,7 +39,7 @@ from amane.config.unit import (
 from amane.core.errors import ConfigError
 from amane.core.messages import Alert, UnitKind
 from amane.sim.source import SimCameraConfig, SimulatedCamerasConfig
-from amane.unit.plugins import BUILTIN_FACTORIES, load_plugins, resolve_factory
+from amane.unit.plugins import BUILTIN_FACTORIES, load_plugins
 from amane.unit.runtime import UnitRuntime
 from amane.unit.transport import BusTransport, HttpTransport, Transport
 
@@ -62,7 +62,11 @@ class FleetConfig(BaseModel):
     plates: list[str] = Field(default_factory=list, description="Plates the scenes show first (hotlisted)")
     heartbeat_s: float = Field(5.0, ge=1.0, le=120.0)
     workdir: Path = Field(Path("var/fleet"), description="Outboxes and evidence of the simulated units")
-    plugins: Literal["auto", "none"] = Field("auto", description="'auto': every installed built-in plug-in")
+    plugins: Literal["auto", "none"] = Field("auto", description="'auto': every built-in plug-in that loads")
+    plugin_options: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Options by plug-in name, e.g. {'plates': {'hotlist': 'hotlist.db'}, 'behaviour': {}}",
+    )
     crew_pages: bool = Field(False, description="Serve each unit's crew page (on a free port)")
 
 
@@ -107,15 +111,15 @@ def register_fleet(session: Session, config: FleetConfig, actor: str = "demo") -
     return tokens
 
 
-def available_plugins() -> list[RecognizerEntry]:
-    """The built-in plug-ins that are installed (importable) now."""
+def available_plugins(options: Mapping[str, dict[str, Any]] | None = None) -> list[RecognizerEntry]:
+    """The built-in plug-ins that are installed and build with ``options`` (name -> options) now."""
     entries = []
     for name in BUILTIN_FACTORIES:
-        entry = RecognizerEntry(name=name)
+        entry = RecognizerEntry(name=name, options=dict((options or {}).get(name, {})))
         try:
-            resolve_factory(entry)
+            load_plugins([entry])
         except ConfigError as err:
-            logger.info("fleet: plug-in %s not available yet: %s", name, err)
+            logger.info("fleet: plug-in %s left out: %s", name, err)
             continue
         entries.append(entry)
     return entries
@@ -184,7 +188,7 @@ async def run_fleet(
     missing = [u.callsign for u in planned if u.callsign not in tokens]
     if missing:
         raise ValueError(f"no token for units {missing}: register plan_fleet(config) at the centre first")
-    plugin_entries = available_plugins() if config.plugins == "auto" else []
+    plugin_entries = available_plugins(config.plugin_options) if config.plugins == "auto" else []
     runtimes: dict[str, UnitRuntime] = {}
     for unit in planned:
         cfg = unit_config(config, unit, plugin_entries, center_url)

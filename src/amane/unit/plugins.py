@@ -8,9 +8,9 @@ The built-in names map to these factories:
 ============  ==================================================
 name          factory
 ============  ==================================================
-plates        ``amane.vision.plates.recognizer:build_recognizer``
+plates        ``amane.unit.plugin_factories:plates``
 faces         ``amane.vision.faces.recognizer:build_recognizer``
-behaviour     ``amane.vision.behavior.analyzer:build_analyzer``
+behaviour     ``amane.unit.plugin_factories:behaviour``
 ============  ==================================================
 
 A name whose module is not installed (or not written yet) is a clear :class:`ConfigError`, not a
@@ -32,9 +32,9 @@ from amane.vision.recognize import SceneAnalyzer, TrackRecognizer
 logger = logging.getLogger(__name__)
 
 BUILTIN_FACTORIES: dict[str, str] = {
-    "plates": "amane.vision.plates.recognizer:build_recognizer",
+    "plates": "amane.unit.plugin_factories:plates",
     "faces": "amane.vision.faces.recognizer:build_recognizer",
-    "behaviour": "amane.vision.behavior.analyzer:build_analyzer",
+    "behaviour": "amane.unit.plugin_factories:behaviour",
 }
 
 
@@ -70,8 +70,12 @@ def load_plugins(entries: list[RecognizerEntry]) -> tuple[list[Plugin], list[Plu
         factory = resolve_factory(entry)
         try:
             impl = factory(dict(entry.options))
-        except (ValueError, TypeError) as err:
+        except ImportError as err:
+            raise ConfigError(f"recognizer {entry.name}: the plug-in is not installed ({err})") from err
+        except (ValueError, TypeError, ConfigError) as err:
             raise ConfigError(f"recognizer {entry.name}: bad options: {err}") from err
+        except OSError as err:  # a model or list file it needs is missing or unreadable
+            raise ConfigError(f"recognizer {entry.name}: cannot start: {err}") from err
         cameras = frozenset(entry.cameras) if entry.cameras else None
         if isinstance(impl, TrackRecognizer):
             recognizers.append(Plugin(impl, cameras))
