@@ -127,3 +127,18 @@ def test_hog_finds_real_pedestrians(shared_data: Path) -> None:
     capture.release()
     assert seen >= 40
     assert confirmed / seen >= 0.2, f"HOG confirmed {confirmed} of {seen} people"
+
+
+@pytest.mark.parametrize(
+    "regions",
+    [
+        [(2000.0, 2000.0, 2100.0, 2200.0)],  # outside the image
+        [(100.0, 100.0, 100.0, 300.0)],  # zero width
+        [(50.0, 50.0, 40.0, 60.0)],  # inverted
+        [(-50.0, -80.0, 20.0, 30.0), (1270.0, 700.0, 1400.0, 900.0)],  # hanging over the edges
+    ],
+)
+def test_odd_regions_do_not_crash(regions: list[tuple[float, float, float, float]]) -> None:
+    detector = ClassicalDetector(ClassicalDetectorConfig(hog_max_regions=4))
+    found = detector.detect(street(), regions)
+    assert all(len(found.xyxy[i]) == 4 for i in range(len(found)))

@@ -122,6 +122,9 @@ class ClassicalDetector:
         if not regions:
             return Detections.empty()
         h, w = image.shape[:2]
+        regions = [r for r in regions if r[2] > r[0] and r[3] > r[1]]
+        if not regions:
+            return Detections.empty()
         blobs = [_unpad(r, self.config.motion.padding) for r in regions]
         blob_dets = self._classify_blobs(blobs, w * h)
         hog_dets = self._hog_people(image, regions)
@@ -179,6 +182,8 @@ class ClassicalDetector:
         xb, yb = min(w, math.ceil(x2 + mx)), min(h, math.ceil(y2 + my))
         crop = image[ya:yb, xa:xb]
         ch, cw = crop.shape[:2]
+        if ch < 8 or cw < 8:  # a region (nearly) outside the image
+            return Detections.empty()
         # scale so the region is at least one window tall, and the crop not bigger than hog_max_pixels
         up = (HOG_WINDOW_HEIGHT * 1.15) / max(1.0, (y2 - y1))
         down = math.sqrt(cfg.hog_max_pixels / max(1, ch * cw))
