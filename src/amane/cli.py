@@ -7,6 +7,7 @@ import logging
 import typer
 
 from amane import __version__
+from amane.bus.cli import nats_app
 from amane.center import cli as center_cli
 from amane.config.cli import config_app
 from amane.demo import cli as demo_cli
@@ -30,6 +31,7 @@ app.add_typer(hotlist_app, name="hotlist")
 app.add_typer(watchlist_app, name="watchlist")
 center_cli.register(app)  # center, user, units, audit
 app.add_typer(config_app, name="config")
+app.add_typer(nats_app, name="nats")
 app.command("unit")(unit_command)
 demo_cli.register(app)
 

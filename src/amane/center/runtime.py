@@ -32,6 +32,7 @@ from amane.store.writer import GroupCommitWriter
 logger = logging.getLogger(__name__)
 
 NAK_BACKOFF_S = 0.5
+CONSUME_IN_FLIGHT = 256
 
 
 class UnitTokenCache:
@@ -133,8 +134,25 @@ class Center:
         await self.live.publish_model("alert.updated", Scope.ALERTS, alert)
 
     async def _consume(self, sub: Any, model: type[WireMessage], handle: Any) -> None:
-        async for delivery in sub:
-            await self._handle_delivery(delivery, model, handle)
+        """Handle up to ``CONSUME_IN_FLIGHT`` deliveries at once, so the group-commit writer can batch
+        them (one at a time, a worker would do one transaction per message). Each delivery is still
+        acked only after its own commit; handlers start, and submit to the writer, in delivery order."""
+        slots = asyncio.Semaphore(CONSUME_IN_FLIGHT)
+        in_flight: set[asyncio.Task[None]] = set()
+
+        def done(task: asyncio.Task[None]) -> None:
+            in_flight.discard(task)
+            slots.release()
+
+        try:
+            async for delivery in sub:
+                await slots.acquire()
+                task = asyncio.create_task(self._handle_delivery(delivery, model, handle))
+                in_flight.add(task)
+                task.add_done_callback(done)
+        finally:
+            for task in list(in_flight):  # unacked: the bus redelivers them (to this or another worker)
+                task.cancel()
 
     async def _handle_delivery(self, delivery: Delivery, model: type[WireMessage], handle: Any) -> None:
         try:

@@ -1,0 +1,150 @@
+"""Per-unit NATS accounts: a ``nats-server`` authorization block where each unit may do only its own job.
+
+=========  ==========================================  ===============================================
+user       may publish                                 may subscribe
+=========  ==========================================  ===============================================
+<unit>     ``amane.unit.<unit>.>`` (its alerts,        ``amane.inbox.<unit>``, ``amane.broadcast.<its
+           positions, messages, acks)                  region>``, ``_INBOX.<unit>.>`` (JetStream's
+                                                       publish acks, requests' replies)
+center     everything                                  everything
+=========  ==========================================  ===============================================
+
+A unit therefore cannot pose as another unit, read another unit's orders or another region's
+broadcasts, nor touch JetStream's API (``$JS.API.>``): it cannot delete a stream or read the alert
+stream. Passwords are not stored anywhere: each is ``HMAC-SHA256(secret, user)`` of one site secret
+(:func:`load_or_create_secret`), so the configuration can be regenerated at any time (a unit added,
+a unit revoked: regenerate, then ``nats-server --signal reload``) without changing other units'
+passwords, and the file itself holds only bcrypt hashes. Rotating the secret rotates every password.
+
+>>> secret = b"x" * 32
+>>> conf = server_config([UnitAccount(unit_id="RBT-1", region="casa")], secret=secret)
+>>> '"amane.unit.RBT-1.>"' in conf and '"amane.broadcast.casa"' in conf
+True
+>>> unit_bus_url("nats://10.0.0.5:4222", "RBT-1", secret).startswith("nats://RBT-1:")
+True
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import bcrypt
+from pydantic import BaseModel, ConfigDict, Field
+
+from amane.bus import subjects
+
+logger = logging.getLogger(__name__)
+
+CENTER_USER = "center"
+SECRET_BYTES = 32
+BCRYPT_ROUNDS = 10
+"""nats-server checks the hash at every connect: 2^10 rounds is ~50 ms, so 1,000 units reconnecting
+after a NATS restart cost the server under a minute of one core."""
+
+
+class UnitAccount(BaseModel):
+    """A unit as its NATS account sees it. Ids and regions are one subject token each (no dots)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    unit_id: str = Field(
+        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$",
+        description="Unit callsign; a dot would split the subject (amane.unit.A.B.alert) and is refused",
+    )
+    region: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$",
+                        description="Region whose broadcasts the unit reads")
+
+
+def load_or_create_secret(path: Path) -> bytes:
+    """The site secret at ``path``; created (random, mode 0600) when absent."""
+    if path.exists():
+        data = path.read_bytes().strip()
+        if len(data) < SECRET_BYTES:
+            raise ValueError(f"{path}: the NATS secret is too short ({len(data)} bytes, need {SECRET_BYTES})")
+        return data
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = base64.urlsafe_b64encode(secrets.token_bytes(SECRET_BYTES))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data + b"\n")
+    logger.info("created the NATS credentials secret %s", path)
+    return data
+
+
+def password_for(secret: bytes, user: str) -> str:
+    """The password of ``user``: HMAC-SHA256(secret, user), URL-safe, 43 characters."""
+    digest = hmac.new(secret, f"amane-nats:{user}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def _prefixed(subject: str, namespace: str) -> str:
+    return f"{namespace}.{subject}" if namespace else subject
+
+
+def unit_permissions(account: UnitAccount, namespace: str = "") -> dict[str, dict[str, list[str]]]:
+    """The publish/subscribe allow lists of one unit (everything else is denied)."""
+    u = account.unit_id
+    return {
+        "publish": {"allow": [_prefixed(f"{subjects.PREFIX}.unit.{u}.>", namespace)]},
+        "subscribe": {
+            "allow": [
+                _prefixed(subjects.unit_inbox(u), namespace),
+                _prefixed(subjects.region_broadcast(account.region), namespace),
+                f"_INBOX.{u}.>",
+            ]
+        },
+    }
+
+
+def server_config(
+    units: Sequence[UnitAccount], *, secret: bytes, namespace: str = "", rounds: int = BCRYPT_ROUNDS
+) -> str:
+    """The ``authorization { users = [...] }`` block for ``nats-server`` (include it from the main config)."""
+    seen: set[str] = set()
+    lines = [
+        "# amane: per-unit NATS accounts (generated by `amane nats config`; regenerate, then",
+        "# `nats-server --signal reload`). Passwords are bcrypt hashes; units get theirs from",
+        "# `amane nats url`.",
+        "authorization {",
+        "  users = [",
+    ]
+    entries = [(CENTER_USER, {"publish": {"allow": [">"]}, "subscribe": {"allow": [">"]}})]
+    for account in units:
+        if account.unit_id == CENTER_USER or account.unit_id in seen:
+            raise ValueError(f"unit id {account.unit_id!r} is used twice or is reserved")
+        seen.add(account.unit_id)
+        entries.append((account.unit_id, unit_permissions(account, namespace)))
+    for user, permissions in entries:
+        hashed = bcrypt.hashpw(password_for(secret, user).encode(), bcrypt.gensalt(rounds)).decode()
+        lines.append(
+            f"    {{user: {json.dumps(user)}, password: {json.dumps(hashed)}, "
+            f"permissions: {json.dumps(permissions)}}}"
+        )
+    lines += ["  ]", "}", ""]
+    return "\n".join(lines)
+
+
+def unit_bus_url(server_url: str, user: str, secret: bytes) -> str:
+    """``bus_url`` for ``user`` (a unit id or ``center``): the server URL with its credentials.
+
+    Query options (``?namespace=...``, TLS files) on ``server_url`` are kept; a unit's URL gets
+    ``manage_streams=false`` (its account may not touch the JetStream API; the centre makes the streams).
+    """
+    head, _, query = server_url.partition("?")
+    parts = urlsplit(head)
+    if parts.scheme not in ("nats", "tls") or not parts.hostname:
+        raise ValueError(f"need nats://host:port or tls://host:port, got {server_url!r}")
+    netloc = f"{quote(user, safe='')}:{quote(password_for(secret, user), safe='')}@{parts.hostname}"
+    if parts.port:
+        netloc += f":{parts.port}"
+    if user != CENTER_USER and "manage_streams" not in query:
+        query = f"{query}&manage_streams=false" if query else "manage_streams=false"
+    return f"{parts.scheme}://{netloc}" + (f"?{query}" if query else "")
