@@ -111,6 +111,15 @@ def register_fleet(session: Session, config: FleetConfig, actor: str = "demo") -
     return tokens
 
 
+def street_behaviour(width: int, height: int, cameras: tuple[str, ...] = ("front", "rear")) -> dict[str, Any]:
+    """Behaviour rules for the simulated street: loitering on the pavement (the scenes' lingerer trips it)."""
+    pavement = [[0, int(height * 0.42)], [width, int(height * 0.42)], [width, int(height * 0.72)],
+                [0, int(height * 0.72)]]
+    camera = {"zones": [{"id": "pavement", "polygon": pavement}],
+              "rules": [{"type": "loitering", "zone": "pavement", "dwell_s": 20}]}
+    return {"cameras": dict.fromkeys(cameras, camera)}
+
+
 def available_plugins(options: Mapping[str, dict[str, Any]] | None = None) -> list[RecognizerEntry]:
     """The built-in plug-ins that are installed and build with ``options`` (name -> options) now."""
     entries = []
@@ -188,7 +197,8 @@ async def run_fleet(
     missing = [u.callsign for u in planned if u.callsign not in tokens]
     if missing:
         raise ValueError(f"no token for units {missing}: register plan_fleet(config) at the centre first")
-    plugin_entries = available_plugins(config.plugin_options) if config.plugins == "auto" else []
+    options = {"behaviour": street_behaviour(config.width, config.height), **config.plugin_options}
+    plugin_entries = available_plugins(options) if config.plugins == "auto" else []
     runtimes: dict[str, UnitRuntime] = {}
     for unit in planned:
         cfg = unit_config(config, unit, plugin_entries, center_url)
