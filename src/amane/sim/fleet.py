@@ -53,6 +53,9 @@ class FleetConfig(BaseModel):
     cars: int = Field(2, ge=0, le=50, description="Patrol cars (front and rear cameras)")
     motorcycles: int = Field(1, ge=0, le=50, description="Motorcycles (one front camera)")
     region: str = Field("rabat", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+    regions: list[str] = Field(
+        default_factory=list, description="Regions given to the units in turn (default: all in `region`)"
+    )
     callsign_prefix: str = Field("RBT", min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]+$")
     width: int = Field(480, ge=64, le=1920, description="Camera frame width (modest: 2 cores for everyone)")
     height: int = Field(270, ge=48, le=1080)
@@ -82,15 +85,10 @@ class PlannedUnit:
 
 def plan_fleet(config: FleetConfig) -> list[PlannedUnit]:
     """The fleet's units: ``<prefix>-C1..``, motorcycles ``<prefix>-M1..`` (register them, then run)."""
-    units = [
-        PlannedUnit(f"{config.callsign_prefix}-C{i + 1}", UnitKind.CAR, config.region, i)
-        for i in range(config.cars)
-    ]
-    units += [
-        PlannedUnit(f"{config.callsign_prefix}-M{i + 1}", UnitKind.MOTORCYCLE, config.region, config.cars + i)
-        for i in range(config.motorcycles)
-    ]
-    return units
+    kinds = [(f"{config.callsign_prefix}-C{i + 1}", UnitKind.CAR) for i in range(config.cars)]
+    kinds += [(f"{config.callsign_prefix}-M{i + 1}", UnitKind.MOTORCYCLE) for i in range(config.motorcycles)]
+    regions = config.regions or [config.region]
+    return [PlannedUnit(sign, kind, regions[n % len(regions)], n) for n, (sign, kind) in enumerate(kinds)]
 
 
 def register_fleet(session: Session, config: FleetConfig, actor: str = "demo") -> dict[str, str]:
