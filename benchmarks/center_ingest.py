@@ -56,6 +56,7 @@ class Plan:
     dashboards: int
     resend_fraction: float
     timeout_s: float
+    batch: bool = True
 
 
 def free_port() -> int:
@@ -119,14 +120,15 @@ async def _dashboard(url: str, expected: int, ready: Any, wait_s: float) -> dict
             except TimeoutError:
                 break
             now = time.time()
-            event = json.loads(raw)
-            if event["type"] != "alert.new":
-                continue
-            alert_id = event["data"]["id"]
-            if alert_id in received:
-                repeats += 1
-            else:
-                received[alert_id] = now
+            message = json.loads(raw)
+            for event in message["events"] if message["type"] == "batch" else [message]:
+                if event["type"] != "alert.new":
+                    continue
+                alert_id = event["data"]["id"]
+                if alert_id in received:
+                    repeats += 1
+                else:
+                    received[alert_id] = now
     return {"received": received, "repeats": repeats}
 
 
@@ -277,7 +279,7 @@ def run(plan: Plan) -> dict[str, Any]:
         ]
         ctx = mp.get_context("spawn")
         ready, dash_out, unit_out = ctx.Semaphore(0), ctx.Queue(), ctx.Queue()
-        live_url = f"ws://127.0.0.1:{port}/api/v1/live?token={session_token}"
+        live_url = f"ws://127.0.0.1:{port}/api/v1/live?token={session_token}&batch={int(plan.batch)}"
         dashboards = ctx.Process(
             target=dashboards_main,
             args=(live_url, plan.dashboards, plan.alerts, plan.timeout_s, ready, dash_out),
@@ -350,6 +352,7 @@ def summarise(
         "answers": outcomes,
         "units": plan.units,
         "dashboards": plan.dashboards,
+        "batched_live_feed": plan.batch,
         "duration_s": round(duration, 2),
         "cpus": os.cpu_count(),
     }
@@ -388,11 +391,19 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=50, help="concurrent units M")
     parser.add_argument("--dashboards", type=int, default=10, help="live dashboards K")
     parser.add_argument("--resend", type=float, default=0.1, help="fraction of posts that re-send an alert")
+    parser.add_argument("--no-batch", action="store_true", help="dashboards take one event per message")
     parser.add_argument("--quick", action="store_true", help="a smaller run, under 30 s")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
     if args.quick:
-        plan = Plan(alerts=4000, units=20, dashboards=5, resend_fraction=args.resend, timeout_s=60)
+        plan = Plan(
+            alerts=4000,
+            units=20,
+            dashboards=5,
+            resend_fraction=args.resend,
+            timeout_s=60,
+            batch=not args.no_batch,
+        )
     else:
         plan = Plan(
             alerts=args.alerts,

@@ -293,3 +293,31 @@ def test_concurrent_resends_store_exactly_one(world: World) -> None:
     outcomes = world.client.portal.call(hammer)  # type: ignore[union-attr]
     assert outcomes.count("stored") == 20 and outcomes.count("duplicate") == 80
     assert stored_count(world) == 20
+
+
+async def test_two_workers_racing_on_the_same_alerts_store_each_once(
+    database_url: str, tmp_path: Any
+) -> None:
+    """Two centre workers (own engines, own writers) on one database get the same re-sent alerts."""
+    from amane.center.runtime import Center
+    from amane.store import upgrade
+
+    from .conftest import make_settings
+
+    settings = make_settings(database_url, tmp_path)
+    workers = [Center(settings), Center(settings)]
+    upgrade(workers[0].db.write_engine)
+    for worker in workers:
+        await worker.writer.start()
+    alerts = [make_alert() for _ in range(30)]
+    jobs = [
+        w.writer.submit("alert", (a, datetime.now(UTC))) for a in alerts for w in workers for _ in range(2)
+    ]
+    outcomes = await asyncio.gather(*jobs)
+    for worker in workers:
+        await worker.writer.stop()
+    assert outcomes.count("stored") == 30 and outcomes.count("duplicate") == 90
+    with workers[0].db.session() as session:
+        assert session.scalar(select(func.count()).select_from(AlertRow)) == 30
+    for worker in workers:
+        worker.db.dispose()

@@ -138,3 +138,21 @@ def test_heartbeat_input_table(sqlite_world: World) -> None:
     )
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "heading_deg"
     assert world.client.post("/api/v1/units/heartbeat", json={"unit_id": "RBT-1"}).status_code == 401
+
+
+async def test_batched_client_gets_piled_up_events_in_one_message() -> None:
+    bus = MemoryBus()
+    hub = LiveHub(bus, queue_size=64)
+    plain, batched = _Socket(slow=True), _Socket(slow=True)
+    hub.add(plain, username="plain", role=Role.ANALYST)
+    hub.add(batched, username="batched", role=Role.ANALYST, batch=True)
+    for i in range(5):
+        hub.fan_out(Scope.ALERTS, json.dumps({"type": "alert.new", "data": {"n": i}}))
+    hub.fan_out(Scope.UNITS, json.dumps({"type": "unit.position", "data": {}}))  # analysts do not get these
+    plain.release.set()
+    batched.release.set()
+    await asyncio.sleep(0.01)
+    assert [json.loads(m)["data"]["n"] for m in plain.sent] == [0, 1, 2, 3, 4]
+    (only,) = (json.loads(m) for m in batched.sent)  # all five were queued before its first send
+    assert only["type"] == "batch" and [e["data"]["n"] for e in only["events"]] == [0, 1, 2, 3, 4]
+    await hub.stop()

@@ -112,6 +112,11 @@ class CenterSettings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Interface `amane center` listens on")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `amane center` listens on")
     cookie_secure: bool = Field(default=False, description="Mark the session cookie Secure (behind TLS)")
+    telemetry: bool = Field(
+        default=False,
+        description="FastAPI's native OpenTelemetry spans/metrics/logs per "
+        "request (needs configured OTel providers)",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -58,9 +58,10 @@ async def _watch_session(center: Center, token: str | None) -> str:
 
 
 @router.websocket("/api/v1/live")
-async def live(websocket: WebSocket, user: LiveUser, center: CenterDep) -> None:
+async def live(websocket: WebSocket, user: LiveUser, center: CenterDep, batch: bool = False) -> None:
+    """Events as ``{"type", "data"}`` messages; with ``?batch=1`` also ``{"type": "batch", "events"}``."""
     await websocket.accept()
-    client: LiveClient = center.live.add(websocket, username=user.username, role=user.role)
+    client: LiveClient = center.live.add(websocket, username=user.username, role=user.role, batch=batch)
     assert client.sender is not None
     reader = asyncio.create_task(_until_disconnect(websocket))
     watcher = asyncio.create_task(_watch_session(center, session_token(websocket)))
