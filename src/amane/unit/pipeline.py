@@ -29,9 +29,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from amane.core.detections import Detections
-from amane.core.geometry import TYPICAL_HEIGHT_M, CameraView, ground_position
+from amane.core.geometry import TYPICAL_HEIGHT_M, CameraView, ground_position, perspective_rays
 from amane.core.messages import Alert, GeoPoint, utcnow
 from amane.unit.evidence import EvidenceStore, draw_box
 from amane.unit.gps import Fix, PositionProvider
@@ -208,12 +209,13 @@ class UnitPipeline:
             return []
         out: list[tuple[Finding, _Context]] = []
         fix = self._position.fix() if self._position is not None else None
+        bearings = box_bearings(frame.view, tracked.xyxy)
         for i in range(len(tracked)):
             track_id, class_id = int(tracked.tracker_id[i]), int(tracked.class_id[i])
             if track_id < 0 or class_id not in self._interesting:
                 continue
             x1, y1, x2, y2 = (float(v) for v in tracked.xyxy[i])
-            bearing = frame.bearing_of((x1 + x2) / 2, (y1 + y2) / 2)
+            bearing = None if bearings is None else float(bearings[i])
             for sighting in cam.book.offer(
                 track_id, frame.camera_id, class_id, (x1, y1, x2, y2), frame.image, frame.at, bearing, fix
             ):
@@ -354,6 +356,22 @@ class UnitPipeline:
         if crop is not None and crop.size:
             images["crop"] = crop
         return images
+
+
+def box_bearings(view: CameraView | None, xyxy: npt.NDArray[np.float64]) -> npt.NDArray[np.float64] | None:
+    """Bearings (degrees clockwise from ahead, [0, 360)) of the centres of ``xyxy`` boxes, all at once.
+
+    >>> view = CameraView(yaw_deg=90.0, pitch_deg=0.0, hfov_deg=90.0, width=1280, height=720)
+    >>> box_bearings(view, np.array([[600.0, 300, 680, 420], [1200, 300, 1280, 420]])).round(3).tolist()
+    [90.0, 133.152]
+    """
+    if view is None or len(xyxy) == 0:
+        return None
+    centres = (xyxy[:, :2] + xyxy[:, 2:]) / 2
+    rays = perspective_rays(centres[:, 0], centres[:, 1], yaw_deg=view.yaw_deg, pitch_deg=view.pitch_deg,
+                            hfov_deg=view.hfov_deg, width=view.width, height=view.height)
+    bearings: npt.NDArray[np.float64] = np.degrees(np.arctan2(rays[:, 1], rays[:, 0])) % 360.0
+    return bearings
 
 
 def _classes(plugin: Plugin) -> frozenset[int]:
