@@ -26,6 +26,7 @@ from amane.center.dashboard.router import router as dashboard_router
 from amane.center.deps import CenterDep, public, unguarded_routes
 from amane.center.dispatch.router import router as dispatch_router
 from amane.center.errors import CenterError
+from amane.center.faces.router import router as faces_router
 from amane.center.live.router import router as live_router
 from amane.center.messages.router import router as messages_router
 from amane.center.runtime import Center
@@ -59,6 +60,7 @@ ROUTERS = [
     live_router,
     messages_router,
     dispatch_router,
+    faces_router,
 ]
 
 

@@ -3,11 +3,13 @@
 :class:`FaceIndex` holds decrypted templates in memory only (never on disk) behind faiss:
 
 * ``flat``: exact L2 search (IndexFlatL2); right up to ~100,000 templates;
-* ``hnsw``: HNSW graph (IndexHNSWFlat, M=32); ~1 ms at a million templates, recall ~0.99;
-* ``ivf``: inverted lists (IndexIVFFlat, sqrt(N) x 4 lists, ``nprobe`` probed); fast to build.
+* ``ivf``: inverted lists (IndexIVFFlat, sqrt(N) lists trained on a sample, ``nprobe`` probed):
+  about a millisecond at a million templates, quick to build (see ``benchmarks/face_index.py``);
+* ``hnsw``: HNSW graph (IndexHNSWFlat, M=32): fast to search but slow to build on a small CPU.
 
-``auto`` picks ``flat`` below 100,000 templates and ``hnsw`` above. Distances are Euclidean
-(not squared), the scale of the embedder's threshold.
+``auto`` picks ``flat`` up to 100,000 templates and ``ivf`` above. Searches run on one thread (a
+probe at a time; OpenMP threads only add contention there). Distances are Euclidean (not
+squared), the scale of the embedder's threshold.
 
 >>> idx = FaceIndex.build(np.eye(3, dtype=np.float32), np.array([10, 11, 12]))
 >>> d, ids = idx.search(np.array([[1.0, 0.1, 0.0]], np.float32), k=2)
@@ -34,7 +36,7 @@ from amane.watchlists.faces import FaceWatchlist, Person
 logger = logging.getLogger(__name__)
 
 IndexKind = Literal["auto", "flat", "hnsw", "ivf"]
-AUTO_HNSW_ABOVE = 100_000
+AUTO_FLAT_UP_TO = 100_000
 
 
 class FaceIndex:
@@ -47,7 +49,7 @@ class FaceIndex:
 
     @classmethod
     def build(cls, vectors: npt.NDArray[np.float32], ids: npt.NDArray[np.int64], *, kind: IndexKind = "auto",
-              hnsw_m: int = 32, ef_construction: int = 80, ef_search: int = 64, nprobe: int = 16,
+              hnsw_m: int = 32, ef_construction: int = 80, ef_search: int = 64, nprobe: int = 24,
               threads: int | None = None) -> FaceIndex:
         """An index over ``vectors`` (N, D) labelled by ``ids`` (N,)."""
         import faiss
@@ -58,7 +60,7 @@ class FaceIndex:
         if vecs.ndim != 2 or len(vecs) != len(ids):
             raise ValueError(f"vectors must be (N, D) with N = len(ids), got {vecs.shape} and {len(ids)}")
         n, dim = vecs.shape
-        chosen = ("hnsw" if n > AUTO_HNSW_ABOVE else "flat") if kind == "auto" else kind
+        chosen = ("ivf" if n > AUTO_FLAT_UP_TO else "flat") if kind == "auto" else kind
         index: Any
         if chosen == "flat" or n == 0:
             index = faiss.IndexFlatL2(max(dim, 1))
@@ -67,13 +69,15 @@ class FaceIndex:
             index.hnsw.efConstruction = ef_construction
             index.hnsw.efSearch = ef_search
         else:
-            nlist = max(1, min(n // 39, int(4 * math.sqrt(n))))
+            nlist = max(1, min(n // 39, int(math.sqrt(n))))
             index = faiss.IndexIVFFlat(faiss.IndexFlatL2(dim), dim, nlist)
-            train = vecs if n <= nlist * 256 else vecs[np.random.default_rng(0).choice(n, nlist * 256, False)]
+            sample = nlist * 64
+            train = vecs if n <= sample else vecs[np.random.default_rng(0).choice(n, sample, replace=False)]
             index.train(train)
             index.nprobe = min(nprobe, nlist)
         if n:
             index.add(vecs)
+        faiss.omp_set_num_threads(1)  # searches: one probe at a time
         return cls(index, np.asarray(ids, np.int64), chosen)
 
     def __len__(self) -> int:

@@ -29,6 +29,7 @@ from amane.center.deps import (
     require_role,
 )
 from amane.center.errors import TooLarge
+from amane.center.faces.service import confirmations_required
 from amane.center.runtime import Center
 from amane.core.messages import Alert, AlertKind
 
@@ -123,7 +124,7 @@ def _review(center: Center, alert_id: uuid.UUID, body: ReviewRequest, user: Auth
             action=body.action,
             reason=body.reason,
             reviewer=user.username,
-            required_for=center.settings.confirmations_for,
+            required_for=confirmations_required(center.settings.confirmations_for),
         )
 
 
