@@ -88,13 +88,13 @@ def test_coverage_gaps_are_flagged_ahead(sqlite_world: World) -> None:
 
 def _times(rows: Sequence[tuple[float, float | None, float | None, int, str, str]]) -> kpi.IncidentTimes:
     nan = float("nan")
-    return kpi.IncidentTimes(
-        received=np.array([r[0] for r in rows]),
+    return kpi.IncidentTimes.from_labels(
+        received=np.array([r[0] for r in rows], dtype=float),
         dispatched=np.array([nan if r[1] is None else r[1] for r in rows]),
         arrived=np.array([nan if r[2] is None else r[2] for r in rows]),
         priority=np.array([r[3] for r in rows]),
-        region=np.array([r[4] for r in rows]),
-        unit_kind=np.array([r[5] for r in rows]),
+        region=[r[4] for r in rows],
+        unit_kind=[r[5] for r in rows],
     )
 
 

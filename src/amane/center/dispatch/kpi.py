@@ -10,6 +10,7 @@ is reported beside them. An interval that is missing (no dispatch recorded, no a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -48,14 +49,20 @@ class KpiRow:
 
 @dataclass(frozen=True, slots=True)
 class IncidentTimes:
-    """Struct of arrays: one entry per incident; times as epoch seconds, NaN when missing."""
+    """Struct of arrays, one entry per incident: times as epoch seconds (NaN when missing), the priority,
+    and region and unit kind as codes into ``region_names`` / ``unit_kind_names`` (categoricals: grouping
+    a million rows by an integer code is cheap, by text it is not). Build from labels with
+    :meth:`from_labels`.
+    """
 
     received: NDArray[np.float64]
     dispatched: NDArray[np.float64]
     arrived: NDArray[np.float64]
     priority: NDArray[np.int64]
-    region: NDArray[np.str_]
-    unit_kind: NDArray[np.str_]
+    region: NDArray[np.intp]
+    unit_kind: NDArray[np.intp]
+    region_names: tuple[str, ...]
+    unit_kind_names: tuple[str, ...]
 
     def __post_init__(self) -> None:
         n = self.received.shape[0]
@@ -63,6 +70,34 @@ class IncidentTimes:
             shape = getattr(self, name).shape
             if shape != (n,):
                 raise ValueError(f"{name} must have shape ({n},), got {shape}")
+        for codes, names in ((self.region, self.region_names), (self.unit_kind, self.unit_kind_names)):
+            if n and (codes.min() < 0 or codes.max() >= len(names)):
+                raise ValueError(f"codes must index the {len(names)} names given")
+
+    @classmethod
+    def from_labels(
+        cls,
+        *,
+        received: NDArray[np.float64],
+        dispatched: NDArray[np.float64],
+        arrived: NDArray[np.float64],
+        priority: NDArray[np.int64],
+        region: Sequence[str],
+        unit_kind: Sequence[str],
+    ) -> IncidentTimes:
+        """From per-incident region and unit-kind labels (text)."""
+        region_names, region_codes = factorize(region)
+        kind_names, kind_codes = factorize(unit_kind)
+        return cls(
+            received=received,
+            dispatched=dispatched,
+            arrived=arrived,
+            priority=priority,
+            region=region_codes,
+            unit_kind=kind_codes,
+            region_names=tuple(region_names),
+            unit_kind_names=tuple(kind_names),
+        )
 
     def intervals(self) -> dict[str, NDArray[np.float64]]:
         """Seconds per interval; NaN where an end is missing or the interval is negative."""
@@ -100,6 +135,17 @@ def _target_per_incident(priority: NDArray[np.int64], targets: dict[int, float])
     return np.asarray(lookup[clipped], dtype=np.float64)
 
 
+def factorize(values: Sequence[str]) -> tuple[list[str], NDArray[np.intp]]:
+    """Distinct labels (first-seen order) and each entry's index among them.
+
+    >>> factorize(["b", "a", "b"])
+    (['b', 'a'], array([0, 1, 0]))
+    """
+    seen: dict[str, int] = {}
+    codes = np.fromiter((seen.setdefault(v, len(seen)) for v in values), dtype=np.intp, count=len(values))
+    return list(seen), codes
+
+
 def compute(
     times: IncidentTimes, *, group_by: GroupBy = "priority", targets: dict[int, float] | None = None
 ) -> list[KpiRow]:
@@ -111,27 +157,36 @@ def compute(
     measured = np.isfinite(total) & np.isfinite(target)
     met = measured & (total <= target)
     if group_by == "overall":
-        keys: NDArray[np.str_] = np.full(times.received.shape[0], "all")
+        names, codes = ["all"], np.zeros(total.shape[0], dtype=np.intp)
     elif group_by == "priority":
-        keys = np.char.add("P", times.priority.astype(str))
+        clipped = np.clip(times.priority, 0, None)
+        present = np.flatnonzero(np.bincount(clipped))
+        lookup = np.zeros(int(present[-1]) + 1 if present.size else 1, dtype=np.intp)
+        lookup[present] = np.arange(present.size)
+        names, codes = [f"P{p}" for p in present.tolist()], lookup[clipped]
+    elif group_by == "region":
+        names, codes = list(times.region_names), times.region
     else:
-        keys = getattr(times, group_by)
-    names, inverse = np.unique(keys, return_inverse=True)
-    order = np.argsort(inverse, kind="stable")
-    bounds = np.searchsorted(inverse[order], np.arange(len(names) + 1))
+        names, codes = list(times.unit_kind_names), times.unit_kind
+    if len(names) < 65_536:  # numpy sorts 16-bit integers by radix: linear time
+        codes = codes.astype(np.uint16)
+    order = np.argsort(codes, kind="stable")  # groups become contiguous runs: gather once, slice per group
+    bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    sorted_spans = {key: values_[order] for key, values_ in spans.items()}
+    sorted_measured, sorted_met = measured[order], met[order]
     rows = []
     for g, name in enumerate(names):
-        idx = order[bounds[g] : bounds[g + 1]]
-        n_measured = int(measured[idx].sum())
+        part = slice(int(bounds[g]), int(bounds[g + 1]))
+        n_measured = int(np.count_nonzero(sorted_measured[part]))
         rows.append(
             KpiRow(
-                group=str(name),
-                incidents=int(idx.size),
-                call_to_dispatch=stat(spans["call_to_dispatch"][idx]),
-                dispatch_to_arrival=stat(spans["dispatch_to_arrival"][idx]),
-                total=stat(total[idx]),
-                within_target=(float(met[idx].sum()) / n_measured) if n_measured else None,
+                group=name,
+                incidents=part.stop - part.start,
+                call_to_dispatch=stat(sorted_spans["call_to_dispatch"][part]),
+                dispatch_to_arrival=stat(sorted_spans["dispatch_to_arrival"][part]),
+                total=stat(sorted_spans["total"][part]),
+                within_target=(np.count_nonzero(sorted_met[part]) / n_measured) if n_measured else None,
                 with_target=n_measured,
             )
         )
-    return rows
+    return sorted(rows, key=lambda r: r.group)

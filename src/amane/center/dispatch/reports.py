@@ -42,13 +42,13 @@ def load_times(
     if until:
         query = query.where(Incident.call_received_at < until)
     rows = session.execute(query).all()
-    return kpi.IncidentTimes(
+    return kpi.IncidentTimes.from_labels(
         received=_epoch([r[0] for r in rows]),
         dispatched=_epoch([r[1] for r in rows]),
         arrived=_epoch([r[2] for r in rows]),
         priority=np.array([r[3] for r in rows], dtype=np.int64),
-        region=np.array([r[4] or "-" for r in rows], dtype=str),
-        unit_kind=np.array([r[5] or "-" for r in rows], dtype=str),
+        region=[r[4] or "-" for r in rows],
+        unit_kind=[r[5] or "-" for r in rows],
     )
 
 

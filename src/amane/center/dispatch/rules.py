@@ -57,6 +57,8 @@ class Candidate:
     lat: float = 0.0
     lon: float = 0.0
     rostered: bool = False
+    distance_m: float = 0.0
+    """Straight-line metres: orders the units the road search did not reach (farther than those it did)."""
 
 
 @dataclass(slots=True)
@@ -87,7 +89,7 @@ def rank(
     out = []
     for cand, eta in zip(candidates, etas, strict=True):
         reachable = math.isfinite(eta)
-        reasons = [] if reachable else ["no road route found within the search horizon"]
+        reasons = [] if reachable else ["not reached by the road search: farther than every unit with a time"]
         factor = 1.0
         if cand.kind == "motorcycle" and dense and priority in config.motorcycle_priorities:
             factor = config.motorcycle_dense_factor
@@ -106,7 +108,10 @@ def rank(
                 reasons=reasons,
             )
         )
-    out.sort(key=lambda r: (r.role != "primary", r.score_s is None, r.score_s or 0.0, r.callsign))
+    distance = {c.callsign: c.distance_m for c in candidates}
+    out.sort(
+        key=lambda r: (r.role != "primary", r.score_s is None, r.score_s or distance[r.callsign], r.callsign)
+    )
     for i, item in enumerate(out, start=1):
         item.rank = i
     return out

@@ -390,9 +390,16 @@ def recommend(
             excluded.append(ExcludedUnit(callsign=unit.callsign, reason=reason))
             continue
         assert unit.last_lat is not None and unit.last_lon is not None
+        metres = float(haversine_m(unit.last_lat, unit.last_lon, incident.lat, incident.lon))
         candidates.append(
             Candidate(
-                unit.callsign, unit.kind, unit.region, unit.last_lat, unit.last_lon, unit.callsign in rostered
+                unit.callsign,
+                unit.kind,
+                unit.region,
+                unit.last_lat,
+                unit.last_lon,
+                unit.callsign in rostered,
+                metres,
             )
         )
     target = (incident.lat, incident.lon)

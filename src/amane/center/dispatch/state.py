@@ -33,7 +33,12 @@ class DispatchSettings(BaseSettings):
         le=1000,
         description="The search widens its horizon until at least this many units are reached",
     )
-    horizon_s: float = Field(default=600.0, ge=30, le=86_400, description="First search horizon, seconds")
+    horizon_s: float | None = Field(
+        default=None,
+        ge=30,
+        le=86_400,
+        description="First search horizon, seconds (default: from the straight-line distance of the units)",
+    )
     rules: RuleConfig = Field(default_factory=RuleConfig, description="Ranking rules by kind and priority")
 
 
