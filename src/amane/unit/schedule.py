@@ -6,8 +6,9 @@ when to recognise: once the track has been seen ``min_track_frames`` times, then
 ``every_frames`` frames *if* a better sighting arrived since the last hand-over; when the track ends,
 its best sightings not yet handed over go once more.
 
-A kept sighting stores the box's surroundings (not the whole frame) plus a reduced full frame for the
-evidence snapshot, so memory stays bounded however long a track lives.
+A kept sighting stores the box's surroundings (a small copy); the track's best sighting also holds its
+frame by reference (frames are never modified; tracks seen in the same frame share it), for the evidence
+snapshot. Memory stays bounded however long a track lives.
 
 >>> book = TrackBook(every_frames=3, best_crops=2, min_track_frames=1, min_crop_px=4)
 >>> frame = np.zeros((100, 100, 3), np.uint8); frame[20:60, 20:40] = 255
@@ -42,11 +43,9 @@ def sharpness(crop: Image) -> float:
     """
     if crop.size == 0:
         return 0.0
-    h, w = crop.shape[:2]
-    if h > 64:
-        crop = np.asarray(
-            cv2.resize(crop, (max(1, round(w * 64 / h)), 64), interpolation=cv2.INTER_AREA), np.uint8
-        )
+    step = -(-crop.shape[0] // 64)  # every step-th pixel: at most 64 rows, no resampling cost
+    if step > 1:
+        crop = crop[::step, ::step]
     grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
     return float(cv2.Laplacian(grey, cv2.CV_32F).var())
 
@@ -63,7 +62,7 @@ class Sighting:
 
     observation: TrackObservation
     snapshot: Image | None
-    """A reduced full frame; kept on the track's best sighting only."""
+    """The full frame (a reference, not a copy); kept on the track's best sighting only."""
     snapshot_box: Box
     frame_box: Box
     """The box in the full frame's pixels."""
@@ -93,7 +92,6 @@ class TrackBook:
         min_track_frames: int = 2,
         min_crop_px: int = 24,
         context: float = 0.25,
-        snapshot_side: int = 960,
     ) -> None:
         if every_frames < 1 or best_crops < 1 or min_track_frames < 1:
             raise ValueError(
@@ -105,7 +103,6 @@ class TrackBook:
         self.min_track_frames = min_track_frames
         self.min_crop_px = min_crop_px
         self.context = context
-        self.snapshot_side = snapshot_side
         self._tracks: dict[int, _Track] = {}
 
     def __len__(self) -> int:
@@ -174,14 +171,12 @@ class TrackBook:
         context = np.ascontiguousarray(frame[cy1:cy2, cx1:cx2])
         local = (x1 - cx1, y1 - cy1, x2 - cx1, y2 - cy1)
         obs = TrackObservation(track_id, camera_id, class_id, local, context, at, bearing_deg, q)
-        step = max(1, -(-max(h, w) // self.snapshot_side))  # keep every step-th pixel: ~0.3 ms, no resampling
-        snap_box = (x1 / step, y1 / step, x2 / step, y2 / step)
-        sighting = Sighting(obs, None, snap_box, box, extra)
+        sighting = Sighting(obs, None, box, box, extra)
         track.best.append(sighting)
         track.best.sort(key=lambda s: -s.observation.quality)
         del track.best[self.best_crops :]
-        if track.best[0] is sighting:  # only the best sighting keeps a (reduced) full frame
-            sighting.snapshot = np.ascontiguousarray(frame[::step, ::step])
+        if track.best[0] is sighting:  # only the best sighting holds the frame (by reference: no copy)
+            sighting.snapshot = frame
             for other in track.best[1:]:
                 other.snapshot = None
 
