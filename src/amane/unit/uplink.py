@@ -80,12 +80,12 @@ class Uplink:
                 try:
                     await self.transport.send(item)
                 except RetryableError as err:
-                    delay = await asyncio.to_thread(self.outbox.failed, item, str(err))
                     self.stats.retried += 1
-                    logger.debug("uplink: %s %s retry in %.1f s: %s", item.kind.value, item.id, delay, err)
-                    if err.link_down:
+                    if err.link_down:  # not this item's fault: it keeps its place at the head of the line
                         self._link(False, str(err))
                         return False
+                    delay = await asyncio.to_thread(self.outbox.failed, item, str(err))
+                    logger.debug("uplink: %s %s retry in %.1f s: %s", item.kind.value, item.id, delay, err)
                     continue
                 except RejectedError as err:
                     await asyncio.to_thread(self.outbox.rejected, item, str(err))
