@@ -55,8 +55,16 @@ CHARSET = DIGITS + LATIN + "".join(MOROCCAN_LETTERS)
 
 _ARABIC_DIGITS = {ord(c): str(i) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩")}
 _ARABIC_DIGITS.update({ord(c): str(i) for i, c in enumerate("۰۱۲۳۴۵۶۷۸۹")})
-_LETTER_VARIANTS = {ord("ا"): "أ", ord("إ"): "أ", ord("آ"): "أ", ord("ٱ"): "أ", ord("ة"): "ه",
-                    ord("ھ"): "ه", ord("ۀ"): "ه", ord("ى"): "ي"}
+_LETTER_VARIANTS = {
+    ord("ا"): "أ",
+    ord("إ"): "أ",
+    ord("آ"): "أ",
+    ord("ٱ"): "أ",
+    ord("ة"): "ه",
+    ord("ھ"): "ه",
+    ord("ۀ"): "ه",
+    ord("ى"): "ي",
+}
 _SEPARATORS = re.compile(r"[\s\-|_.·•:/\\,'\"\u0640\u200c-\u200f\u202a-\u202e\u2066-\u2069]+")
 
 MoroccanKind = Literal["standard", "temporary", "police"]
@@ -163,8 +171,12 @@ def is_valid_moroccan(plate: MoroccanPlate) -> bool:
     if not plate.serial.isdigit() or plate.serial.startswith("0"):
         return False
     if plate.kind == "standard":
-        return (len(plate.serial) <= 5 and plate.letter in MOROCCAN_LETTERS
-                and plate.region is not None and 1 <= plate.region <= 89)
+        return (
+            len(plate.serial) <= 5
+            and plate.letter in MOROCCAN_LETTERS
+            and plate.region is not None
+            and 1 <= plate.region <= 89
+        )
     return len(plate.serial) <= 6 and plate.region is None
 
 
@@ -181,8 +193,23 @@ def transliterate(text: str) -> str:
 
 
 _CONFUSABLE_CLASSES = (
-    "0ODQ", "1I7|أ", "8B", "5S", "2Z", "6G", "4A",
-    "بتثني", "جحخ", "دذ", "رز", "سش", "صض", "طظ", "عغ", "فق", "هةو",
+    "0ODQ",
+    "1I7|أ",
+    "8B",
+    "5S",
+    "2Z",
+    "6G",
+    "4A",
+    "بتثني",
+    "جحخ",
+    "دذ",
+    "رز",
+    "سش",
+    "صض",
+    "طظ",
+    "عغ",
+    "فق",
+    "هةو",
 )
 CONFUSION_KEY: dict[str, str] = {c: cls[0] for cls in _CONFUSABLE_CLASSES for c in cls}
 """Each character to the representative of its OCR-confusion class (0/O/D/Q -> 0, 8/B -> 8, ...)."""

@@ -149,8 +149,9 @@ class Hotlist:
         """Delete entries whose expiry has passed; returns how many."""
         at = (now or datetime.now(UTC)).isoformat()
         with self._db:
-            n = self._db.execute("DELETE FROM hotlist WHERE expires_at IS NOT NULL AND expires_at <= ?",
-                                 (at,)).rowcount
+            n = self._db.execute(
+                "DELETE FROM hotlist WHERE expires_at IS NOT NULL AND expires_at <= ?", (at,)
+            ).rowcount
         self._index = None
         if n:
             logger.info("hotlist %s: purged %d expired entries", self.path, n)
@@ -166,8 +167,9 @@ class Hotlist:
 
     def get(self, entry_id: str) -> HotlistEntry | None:
         """One entry by id."""
-        row = self._db.execute(f"SELECT {', '.join(_FIELDS)} FROM hotlist WHERE entry_id = ?",
-                               (entry_id,)).fetchone()
+        row = self._db.execute(
+            f"SELECT {', '.join(_FIELDS)} FROM hotlist WHERE entry_id = ?", (entry_id,)
+        ).fetchone()
         return _entry(row) if row else None
 
     def index(self) -> PlateIndex:
@@ -182,8 +184,15 @@ class Hotlist:
             self._index = PlateIndex(np.array(codes, np.uint64), np.array(expires, np.int64))
         return self._index
 
-    def lookup(self, read: str, *, fuzzy: bool = True, max_cost: float = 1.0, now: datetime | None = None,
-               limit: int = 5) -> list[HotlistMatch]:
+    def lookup(
+        self,
+        read: str,
+        *,
+        fuzzy: bool = True,
+        max_cost: float = 1.0,
+        now: datetime | None = None,
+        limit: int = 5,
+    ) -> list[HotlistMatch]:
         """Entries matching a plate read: exact first, then fuzzy by increasing cost and priority."""
         plate = canonical_plate(read)
         if not plate or len(plate) > MAX_LEN:
@@ -192,14 +201,18 @@ class Hotlist:
         hits = self.index().lookup(plate, fuzzy=fuzzy, max_cost=max_cost, now=at, limit=limit * 4)
         out = []
         for hit in hits:
-            values = self._db.execute(f"SELECT {', '.join(_FIELDS)} FROM hotlist WHERE row = ?",
-                                      (int(self._rows[hit.row]),)).fetchone()
+            values = self._db.execute(
+                f"SELECT {', '.join(_FIELDS)} FROM hotlist WHERE row = ?", (int(self._rows[hit.row]),)
+            ).fetchone()
             if values is None:
                 continue
             entry = _entry(values)
             score = max(0.0, 1.0 - hit.cost / max(len(plate), 1))
-            out.append(HotlistMatch(entry=entry, read=plate, exact=hit.cost == 0.0, cost=hit.cost,
-                                    score=round(score, 4)))
+            out.append(
+                HotlistMatch(
+                    entry=entry, read=plate, exact=hit.cost == 0.0, cost=hit.cost, score=round(score, 4)
+                )
+            )
         out.sort(key=lambda m: (m.cost, m.entry.priority))
         return out[:limit]
 

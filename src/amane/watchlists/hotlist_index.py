@@ -78,25 +78,46 @@ def decode(code: int) -> str:
     return "".join(out)
 
 
-def neighbourhood(key_code: int, length: int) -> U64:
-    """The key itself and every key one substitution, insertion or deletion away (unsorted, unique)."""
+SAME, LONGER, SHORTER = 0, 1, 2
+"""Edit kinds of a neighbour: same length (substitution), the plate is one longer (the read missed a
+character at ``pos``), the plate is one shorter (the read has an extra character at ``pos``)."""
+
+
+_ONE = np.uint64(1)
+_POS = np.arange(MAX_LEN)
+_CLEAR = np.array([~(_MASK7 << sh) for sh in _SHIFTS], dtype=np.uint64)  # drop position i
+_ABOVE = np.array([~((_ONE << (sh + np.uint64(_BITS))) - _ONE) for sh in _SHIFTS], dtype=np.uint64)  # < i
+_BELOW = np.array([(_ONE << sh) - _ONE for sh in _SHIFTS], dtype=np.uint64)  # positions > i
+_FROM = np.array([(_ONE << (sh + np.uint64(_BITS))) - _ONE for sh in _SHIFTS], dtype=np.uint64)  # >= i
+# Substitutions and insertions use the characters an OCR can output (the plate alphabet's key classes).
+_EDIT_SYMBOLS = np.array(sorted({_CODE[CONFUSION_KEY.get(c, c)] for c in CHARSET}), dtype=np.uint64)
+_PLACED = _EDIT_SYMBOLS[None, :] << _SHIFTS[:, None]  # (MAX_LEN, K)
+
+
+def neighbourhood_ops(key_code: int, length: int) -> tuple[U64, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Every key one substitution, insertion or deletion from ``key_code`` (and itself), with the
+    edit kind and position of each (see :data:`SAME`); vectorised, no loop over positions."""
     code = np.uint64(key_code)
-    parts = [np.array([code], dtype=np.uint64)]
-    for i in range(length):
-        shift = _SHIFTS[i]
-        cleared = code & ~(_MASK7 << shift)
-        parts.append(cleared | (_KEY_SYMBOLS << shift))                      # substitutions at i
-        high = code & ~((np.uint64(1) << (shift + np.uint64(_BITS))) - np.uint64(1)) if i else np.uint64(0)
-        low = code & ((np.uint64(1) << shift) - np.uint64(1))
-        parts.append(np.array([high | (low << np.uint64(_BITS))], dtype=np.uint64))  # deletion at i
-    if length < MAX_LEN:
-        for i in range(length + 1):
-            shift = _SHIFTS[i]
-            above = shift + np.uint64(_BITS)
-            high = code & ~((np.uint64(1) << above) - np.uint64(1)) if i else np.uint64(0)
-            rest = (code & ((np.uint64(1) << above) - np.uint64(1))) >> np.uint64(_BITS)
-            parts.append(high | (_KEY_SYMBOLS << shift) | rest)               # insertions at i
-    return np.unique(np.concatenate(parts))
+    n, k = length, len(_EDIT_SYMBOLS)
+    subs = ((code & _CLEAR[:n])[:, None] | _PLACED[:n]).ravel()
+    dels = (code & _ABOVE[:n]) | ((code & _BELOW[:n]) << np.uint64(_BITS))
+    parts = [np.array([code], dtype=np.uint64), subs, dels]
+    kinds = [np.array([SAME]), np.full(n * k, SAME), np.full(n, SHORTER)]
+    poss = [np.array([0]), np.repeat(_POS[:n], k), _POS[:n]]
+    if n < MAX_LEN:
+        ins = (
+            ((code & _ABOVE[: n + 1]) | ((code & _FROM[: n + 1]) >> np.uint64(_BITS)))[:, None]
+            | _PLACED[: n + 1]
+        ).ravel()
+        parts.append(ins)
+        kinds.append(np.full((n + 1) * k, LONGER))
+        poss.append(np.repeat(_POS[: n + 1], k))
+    return np.concatenate(parts), np.concatenate(kinds), np.concatenate(poss)
+
+
+def neighbourhood(key_code: int, length: int) -> U64:
+    """The key itself and every key one substitution, insertion or deletion away (unique)."""
+    return np.unique(neighbourhood_ops(key_code, length)[0])
 
 
 @dataclass(frozen=True)
@@ -115,8 +136,9 @@ class PlateIndex:
         if codes.ndim != 1:
             raise ValueError(f"codes must have shape (N,), got {codes.shape}")
         self.codes = codes.astype(np.uint64, copy=False)
-        self.expires = (np.full(len(codes), NEVER, np.int64) if expires is None
-                        else expires.astype(np.int64, copy=False))
+        self.expires = (
+            np.full(len(codes), NEVER, np.int64) if expires is None else expires.astype(np.int64, copy=False)
+        )
         if self.expires.shape != self.codes.shape:
             raise ValueError(f"expires must have shape {self.codes.shape}, got {self.expires.shape}")
         self.exact_order = np.argsort(self.codes, kind="stable").astype(np.int64)
@@ -124,6 +146,9 @@ class PlateIndex:
         keys = _keys_of(self.codes)
         self.key_order = np.argsort(keys, kind="stable").astype(np.int64)
         self.key_sorted = keys[self.key_order]
+        self.ukeys, self.ustart, self.ucount = np.unique(
+            self.key_sorted, return_index=True, return_counts=True
+        )
 
     @classmethod
     def build(cls, plates: Sequence[str], expires: Sequence[int] | None = None) -> PlateIndex:
@@ -134,8 +159,9 @@ class PlateIndex:
     def __len__(self) -> int:
         return len(self.codes)
 
-    def lookup(self, read: str, *, fuzzy: bool = True, max_cost: float = 1.0, now: int = 0,
-               limit: int = 10) -> list[IndexMatch]:
+    def lookup(
+        self, read: str, *, fuzzy: bool = True, max_cost: float = 1.0, now: int = 0, limit: int = 10
+    ) -> list[IndexMatch]:
         """Rows whose plate is within ``max_cost`` of ``read`` and not expired at ``now`` (epoch s)."""
         plate = normalize_plate(read)
         try:
@@ -148,21 +174,34 @@ class PlateIndex:
             exact_rows = self.exact_order[first:last]
             exact_rows = exact_rows[self.expires[exact_rows] > now]
             return [IndexMatch(int(r), plate, 0.0) for r in exact_rows[:limit]]
-        cands = neighbourhood(encode(plate, key=True), len(plate))
-        lo = np.searchsorted(self.key_sorted, cands, side="left")
-        hi = np.searchsorted(self.key_sorted, cands, side="right")
-        hit = hi > lo
+        cands, kinds, poss = neighbourhood_ops(encode(plate, key=True), len(plate))
+        order = np.argsort(cands)  # sorted keys make numpy's binary search reuse its last position
+        cands, kinds, poss = cands[order], kinds[order], poss[order]
+        at = np.minimum(np.searchsorted(self.ukeys, cands), max(len(self.ukeys) - 1, 0))
+        if len(self.ukeys) == 0:
+            return []
+        hit = self.ukeys[at] == cands
         if not hit.any():
             return []
-        rows = np.concatenate([self.key_order[a:b] for a, b in zip(lo[hit], hi[hit], strict=True)])
-        rows = rows[self.expires[rows] > now]
+        lo, counts = self.ustart[at], self.ucount[at]
+        lo, counts = lo[hit], counts[hit]
+        starts = np.repeat(lo - np.cumsum(counts) + counts, counts)
+        rows = self.key_order[starts + np.arange(int(counts.sum()))]
+        kind, pos = np.repeat(kinds[hit], counts), np.repeat(poss[hit], counts)
+        live = self.expires[rows] > now
+        rows, kind, pos = rows[live], kind[live], pos[live]
         if len(rows) == 0:
             return []
-        costs = weighted_costs(plate, self.codes[rows])
+        costs = aligned_costs(plate, self.codes[rows], kind, pos)
+        by_cost = np.lexsort((rows, costs))
+        rows, costs = rows[by_cost], costs[by_cost]
+        uniq = np.sort(np.unique(rows, return_index=True)[1])  # each row once, at its lowest cost
+        rows, costs = rows[uniq], costs[uniq]
         keep = costs <= max_cost + 1e-9
-        rows, costs = rows[keep], costs[keep]
-        order = np.argsort(costs, kind="stable")[:limit]
-        return [IndexMatch(int(rows[i]), decode(int(self.codes[rows[i]])), float(costs[i])) for i in order]
+        rows, costs = rows[keep][:limit], costs[keep][:limit]
+        return [
+            IndexMatch(int(r), decode(int(self.codes[r])), float(c)) for r, c in zip(rows, costs, strict=True)
+        ]
 
 
 def _keys_of(codes: U64) -> U64:
@@ -183,6 +222,48 @@ def _symbols(codes: U64) -> npt.NDArray[np.int64]:
 _KEY_TABLE = np.arange(128, dtype=np.int64)
 for _c, _sym in _CODE.items():
     _KEY_TABLE[_sym] = _CODE[CONFUSION_KEY.get(_c, _c)]
+
+
+def aligned_costs(
+    plate: str, codes: U64, kind: npt.NDArray[np.int64], pos: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64]:
+    """Weighted cost of each candidate under the single-edit alignment that found it."""
+    n = len(plate)
+    q = _symbols(np.array([encode(plate)], dtype=np.uint64))[0]
+    cand = _symbols(codes)
+    k = len(codes)
+    cols = np.arange(MAX_LEN - 1)
+    # the characters compared, as (k, MAX_LEN - 1) arrays padded with 0 (equal on both sides)
+    a = np.zeros((k, MAX_LEN - 1), np.int64)
+    b = np.zeros((k, MAX_LEN - 1), np.int64)
+    same, longer, shorter = kind == SAME, kind == LONGER, kind == SHORTER
+    if same.any():
+        a_same = cand[same]
+        b_same = np.broadcast_to(q, a_same.shape)
+        out_same = _sub_cost(a_same, b_same)
+    skip_c = cols[None, :] + (cols[None, :] >= pos[:, None])  # drop column pos
+    if longer.any():
+        a[longer] = np.take_along_axis(cand[longer], skip_c[longer], axis=1)
+        b[longer] = q[: MAX_LEN - 1]
+    if shorter.any():
+        a[shorter] = cand[shorter][:, : MAX_LEN - 1]
+        b[shorter] = q[skip_c[shorter]]
+    out = _sub_cost(a, b) + 1.0
+    if same.any():
+        out[same] = out_same
+    valid = (
+        np.where(longer, (cand > 0).sum(axis=1) == n + 1, True)
+        & np.where(shorter, (cand > 0).sum(axis=1) == n - 1, True)
+        & np.where(same, (cand > 0).sum(axis=1) == n, True)
+    )
+    return np.where(valid, out, np.inf)
+
+
+def _sub_cost(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    diff = a != b
+    conf = _KEY_TABLE[a] == _KEY_TABLE[b]
+    out: npt.NDArray[np.float64] = np.where(diff, np.where(conf, _COST_CONFUSABLE, 1.0), 0.0).sum(axis=-1)
+    return out
 
 
 def weighted_costs(plate: str, codes: U64) -> npt.NDArray[np.float64]:

@@ -19,11 +19,24 @@ from pydantic import ValidationError
 from amane.watchlists.hotlist import HotlistEntry
 
 ALIASES = {
-    "lic": "plate", "license": "plate", "licence": "plate", "plate_number": "plate", "lis": "state",
-    "lit": "plate_type", "type": "plate_type", "vma": "make", "vmo": "model", "vco": "colour",
+    "lic": "plate",
+    "license": "plate",
+    "licence": "plate",
+    "plate_number": "plate",
+    "lis": "state",
+    "lit": "plate_type",
+    "type": "plate_type",
+    "vma": "make",
+    "vmo": "model",
+    "vco": "colour",
     "color": "colour",
-    "ori": "agency", "oca": "case_number", "case": "case_number", "exp": "expires_at", "expiry": "expires_at",
-    "expires": "expires_at", "country_code": "country",
+    "ori": "agency",
+    "oca": "case_number",
+    "case": "case_number",
+    "exp": "expires_at",
+    "expiry": "expires_at",
+    "expires": "expires_at",
+    "country_code": "country",
 }
 FIELDS = list(HotlistEntry.model_fields)
 

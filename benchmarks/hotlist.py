@@ -1,0 +1,132 @@
+"""Hotlist lookup latency: exact + OCR-confusion-aware fuzzy match in a 10-million-entry hotlist.
+
+Builds a :class:`~amane.watchlists.hotlist_index.PlateIndex` of random plates (Moroccan
+``serial letter region`` and EU-like ``AB123CD``), then times lookups of reads that are exact hits,
+one-confusion variants (``5`` read as ``S``), one-edit variants (a missed digit) and misses.
+Keys: ``entries``, ``lookups``, ``p50_ms``, ``p99_ms``, ``max_ms``, ``build_s``, ``memory_mb``,
+``fuzzy_hit_rate`` (share of variant reads that found their plate).
+
+    .venv/bin/python benchmarks/hotlist.py --json .bench/hotlist.json          # 10 M entries
+    .venv/bin/python benchmarks/hotlist.py --quick --json .bench/hotlist.json  # 1 M entries
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from amane.watchlists.hotlist_index import _CODE, _SHIFTS, PlateIndex, decode
+
+DIGITS = np.array([_CODE[c] for c in "0123456789"], dtype=np.uint64)
+LETTERS_MA = np.array([_CODE[c] for c in "أبدهوط"], dtype=np.uint64)
+LATIN = np.array([_CODE[c] for c in "ABCDEFGHJKLMNPRSTVWXYZ"], dtype=np.uint64)
+
+
+def random_plates(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Packed random plates: 70 % Moroccan (5-digit serial, letter, 1-2 digit region), 30 % EU-like."""
+    syms = np.zeros((n, 9), dtype=np.uint64)
+    ma = rng.random(n) < 0.7
+    k = int(ma.sum())
+    syms[ma, 0] = DIGITS[rng.integers(1, 10, k)]
+    syms[ma, 1:5] = DIGITS[rng.integers(0, 10, (k, 4))]
+    syms[ma, 5] = LETTERS_MA[rng.integers(0, len(LETTERS_MA), k)]
+    two = rng.random(k) < 0.5
+    region = syms[ma]
+    region[:, 6] = DIGITS[rng.integers(1, 10, k)]
+    region[two, 7] = DIGITS[rng.integers(0, 10, int(two.sum()))]
+    syms[ma] = region
+    e = ~ma
+    m = int(e.sum())
+    syms[e, 0:2] = LATIN[rng.integers(0, len(LATIN), (m, 2))]
+    syms[e, 2:5] = DIGITS[rng.integers(0, 10, (m, 3))]
+    syms[e, 5:7] = LATIN[rng.integers(0, len(LATIN), (m, 2))]
+    codes = np.zeros(n, dtype=np.uint64)
+    for i, shift in enumerate(_SHIFTS):
+        codes |= syms[:, i] << shift
+    return codes
+
+
+CONFUSE = {"5": "S", "0": "O", "8": "B", "1": "I", "2": "Z", "B": "8", "S": "5", "O": "0", "ب": "ت", "د": "ذ"}
+
+
+def variants(plates: list[str], rng: np.random.Generator) -> tuple[list[str], list[str]]:
+    """One confusion and one missed character for each plate."""
+    confused, missed = [], []
+    for p in plates:
+        idx = [i for i, c in enumerate(p) if c in CONFUSE]
+        if idx:
+            i = int(rng.choice(idx))
+            confused.append(p[:i] + CONFUSE[p[i]] + p[i + 1 :])
+        j = int(rng.integers(0, len(p)))
+        missed.append(p[:j] + p[j + 1 :])
+    return confused, missed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="1 M entries, fewer lookups")
+    ap.add_argument("--entries", type=int, default=0)
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+    n = args.entries or (1_000_000 if args.quick else 10_000_000)
+    lookups = 600 if args.quick else 3000
+    rng = np.random.default_rng(7)
+    t = time.perf_counter()
+    codes = random_plates(n, rng)
+    index = PlateIndex(codes)
+    build_s = time.perf_counter() - t
+    memory_mb = (
+        index.codes.nbytes
+        + index.expires.nbytes
+        + index.exact_sorted.nbytes
+        + index.exact_order.nbytes
+        + index.key_sorted.nbytes
+        + index.key_order.nbytes
+    ) / 2**20
+    listed = [decode(int(c)) for c in codes[rng.integers(0, n, lookups // 4)]]
+    confused, missed = variants(listed, rng)
+    misses = [decode(int(c)) for c in random_plates(lookups // 4, np.random.default_rng(99))]
+    queries = (
+        [(q, p) for q, p in zip(listed, listed, strict=True)]
+        + [(q, p) for q, p in zip(confused, listed, strict=False)]
+        + [(q, p) for q, p in zip(missed, listed, strict=True)]
+        + [(q, None) for q in misses]
+    )
+    for q, _ in queries[:50]:  # warm up
+        index.lookup(q)
+    times, found, tried = [], 0, 0
+    for q, p in queries:
+        t0 = time.perf_counter()
+        res = index.lookup(q, max_cost=1.0, limit=10)
+        times.append((time.perf_counter() - t0) * 1000)
+        if p is not None and q != p:
+            tried += 1
+            found += any(r.plate == p for r in res)
+    arr = np.array(times)
+    out = {
+        "entries": n,
+        "lookups": len(times),
+        "p50_ms": round(float(np.percentile(arr, 50)), 4),
+        "p99_ms": round(float(np.percentile(arr, 99)), 4),
+        "max_ms": round(float(arr.max()), 4),
+        "build_s": round(build_s, 2),
+        "memory_mb": round(memory_mb, 1),
+        "fuzzy_hit_rate": round(found / max(tried, 1), 4),
+    }
+    print(f"hotlist of {n:,} entries ({out['memory_mb']} MB index, built in {out['build_s']} s)")
+    print(f"{'lookups':>10} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'fuzzy found':>12}")
+    print(
+        f"{len(times):>10} {out['p50_ms']:>8} {out['p99_ms']:>8} {out['max_ms']:>8} "
+        f"{out['fuzzy_hit_rate']:>12}"
+    )
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
