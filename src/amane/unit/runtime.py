@@ -175,6 +175,7 @@ class UnitRuntime:
             lambda cid: self.metrics.frames.labels(camera=cid, outcome="dropped_replaced").inc()
         )
         self._threads: list[threading.Thread] = []
+        self._captures: list[threading.Thread] = []
         self._sources_done = threading.Event()
         self._source_counts: dict[int, dict[str, int]] = {}
         self.crew: CrewPage | None = None
@@ -252,25 +253,24 @@ class UnitRuntime:
                 daemon=True,
             )
             self._threads.append(t)
-        captures = [
+        self._captures = [
             threading.Thread(
                 target=self._capture, args=(s,), name=f"{self.config.unit_id}-capture-{i}", daemon=True
             )
             for i, s in enumerate(self.sources)
         ]
-        self._captures = captures
-        for t in [*self._threads, *captures]:
+        for t in [*self._threads, *self._captures]:
             t.start()
 
     def captures_done(self) -> bool:
-        """All sources ended."""
-        return all(not t.is_alive() for t in getattr(self, "_captures", []))
+        """All sources ended (False before they started)."""
+        return bool(self._captures) and all(not t.is_alive() for t in self._captures)
 
     def stop_threads(self) -> None:
         """Stop the threads, close the sources, end every track (emitting what track ends conclude)."""
         self._stop.set()
         self._slots.wake()
-        for t in [*self._threads, *getattr(self, "_captures", [])]:
+        for t in [*self._threads, *self._captures]:
             t.join(timeout=5.0)
         for source in self.sources:
             source.close()
