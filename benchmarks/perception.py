@@ -34,16 +34,21 @@ from amane.vision.motion import MotionConfig, MotionGate
 from amane.vision.sources.equirect import panorama_maps, split_panorama
 from amane.vision.sources.synthetic import bearing_check
 from amane.vision.track import TrackerConfig, build_tracker
-from amane.vision.track.evaluate import TrackLog, load_frame_detections, summarize
+from amane.vision.track.evaluate import TrackLog, clear_mot, load_frame_detections, summarize
 
 ROOT = Path(__file__).resolve().parents[1]
 VIDEO_DIR = ROOT.parent / "shared" / "data" / "video"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 Image = npt.NDArray[np.uint8]
+Truth = dict[int, tuple[list[int], npt.NDArray[np.float64]]]
 
 
-def render_street(n_frames: int, still_from: int, seed: int = 7) -> list[Image]:
-    """1280x720 frames: textured ground, three walkers and two cars moving, then an empty still street."""
+def render_street(n_frames: int, still_from: int, seed: int = 7) -> tuple[list[Image], Truth]:
+    """1280x720 frames: textured ground, three walkers and two cars moving, then an empty still street.
+
+    Also the ground truth: per frame, the ids and boxes of the movers at least half in view (a mover
+    that wraps round the frame edge comes back as a new object).
+    """
     rng = np.random.default_rng(seed)
     tiles = rng.integers(60, 140, (90, 160, 3), dtype=np.uint8)
     ground = np.ascontiguousarray(np.kron(tiles, np.ones((8, 8, 1), np.uint8)))
@@ -55,17 +60,24 @@ def render_street(n_frames: int, still_from: int, seed: int = 7) -> list[Image]:
         (0, 520, 240, 110, 14, 0, (180, 180, 40)),
         (1100, 60, 160, 70, -10, 0, (40, 180, 180)),
     ]
-    frames = []
+    frames: list[Image] = []
+    truth: Truth = {}
     for f in range(n_frames):
-        t = f
         frame = ground.copy()
-        for x, y, w, h, vx, vy, colour in movers if f < still_from else []:  # then everyone has left
-            px, py = int(x + vx * t) % 1280, int(y + vy * t)
+        ids: list[int] = []
+        boxes: list[list[float]] = []
+        for k, (x, y, w, h, vx, vy, colour) in enumerate(movers if f < still_from else []):  # then all leave
+            px, py = int(x + vx * f) % 1280, int(y + vy * f)
             cv2.rectangle(frame, (px, py), (px + w, py + h), colour, -1)
             cv2.rectangle(frame, (px + 4, py + 4), (px + w // 2, py + h // 3), (230, 230, 230), -1)
+            box = [max(px, 0), max(py, 0), min(px + w, 1280), min(py + h, 720)]
+            if (box[2] - box[0]) * (box[3] - box[1]) >= 0.5 * w * h:
+                ids.append(100 * k + int(x + vx * f) // 1280)
+                boxes.append([float(v) for v in box])
+        truth[f] = (ids, np.array(boxes, dtype=np.float64).reshape(-1, 4))
         noise = rng.integers(-2, 3, frame.shape, dtype=np.int16)
         frames.append(np.clip(frame.astype(np.int16) + noise, 0, 255).astype(np.uint8))
-    return frames
+    return frames, truth
 
 
 def timed(fn: Any, *args: Any) -> tuple[Any, float]:
@@ -76,19 +88,22 @@ def timed(fn: Any, *args: Any) -> tuple[Any, float]:
     return out, (time.thread_time() - start) * 1000.0
 
 
-def speed(quick: bool) -> dict[str, float]:
+def speed(quick: bool) -> dict[str, Any]:
     """Per-stage CPU milliseconds per 1280x720 frame."""
     n = 90 if quick else 300
     still_from = n * 2 // 3
-    frames = render_street(n, still_from)
+    frames, truth = render_street(n, still_from)
     gate = MotionGate()
     detector = ClassicalDetector(ClassicalDetectorConfig())
     tracker = build_tracker()
     gate_ms, det_ms, track_ms, still_ms = [], [], [], []
+    outputs: dict[int, Detections] = {}
     for i, frame in enumerate(frames):
         regions, g = timed(gate.update, frame)
         found, d = (Detections.empty(), 0.0) if not regions else timed(detector.detect, frame, regions)
-        _, t = timed(tracker.update, found, T0 + timedelta(seconds=i / 15))
+        tracked, t = timed(tracker.update, found, T0 + timedelta(seconds=i / 15))
+        if 10 <= i < still_from:
+            outputs[i] = tracked
         if i < 10:
             continue
         if i >= still_from + 10:
@@ -97,12 +112,13 @@ def speed(quick: bool) -> dict[str, float]:
             gate_ms.append(g)
             det_ms.append(d)
             track_ms.append(t)
-    pano = render_street(1, 0)[0]
+    pano = render_street(1, 0)[0][0]
     pano = np.asarray(cv2.resize(pano, (3840, 1920)), np.uint8)
     views = [CameraView(90.0 * i, 0.0, 100.0, 640, 480) for i in range(4)]
     maps = panorama_maps(3840, 1920, views)
     split = [timed(split_panorama, pano, views, maps)[1] for _ in range(10 if quick else 40)]
     busy = float(np.mean(gate_ms) + np.mean(det_ms) + np.mean(track_ms))
+    mot = clear_mot({f: truth[f] for f in outputs}, outputs, iou_threshold=0.5)
     return {
         "gate_cpu_ms": float(np.mean(gate_ms)),
         "classical_cpu_ms": float(np.mean(det_ms)),
@@ -112,6 +128,10 @@ def speed(quick: bool) -> dict[str, float]:
         "still_frame_cpu_ms": float(np.mean(still_ms)),
         "equirect_split_4x640x480_cpu_ms": float(np.mean(split)),
         "busy_frames_per_s_on_2_cores": 2000.0 / busy,
+        "street_mota": mot.mota,
+        "street_recall": mot.recall,
+        "street_precision": mot.precision,
+        "street_id_switches": mot.id_switches,
     }
 
 
@@ -142,7 +162,7 @@ def onnx_yolo_overhead(quick: bool) -> dict[str, float]:
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
-    frame = render_street(1, 1)[0]
+    frame = render_street(1, 1)[0][0]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "constant.onnx"
         onnx.save(model, str(path))

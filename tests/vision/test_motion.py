@@ -141,3 +141,31 @@ def test_stabilised_gate_still_sees_a_mover_through_the_shake() -> None:
     person = (600, 200, 660, 380)
     regions = gate.update(shaken(with_box(bg, person), 6, -4))
     assert len(regions) == 1 and contains(regions[0], person, slack=16)
+
+
+@pytest.mark.parametrize(
+    ("absorb", "frames", "still_moving"), [(10, 8, True), (10, 40, False), (30, 25, True)]
+)
+def test_a_parked_object_joins_the_background(absorb: int, frames: int, still_moving: bool) -> None:
+    gate = MotionGate(MotionConfig(warmup_frames=2, absorb_frames=absorb))
+    bg = background(seed=5)
+    for _ in range(4):
+        gate.update(bg)
+    parked = with_box(bg, (400, 300, 700, 420), colour=30)
+    regions: list[tuple[float, float, float, float]] = []
+    for _ in range(frames):
+        regions = gate.update(parked)
+    assert bool(regions) is still_moving
+
+
+def test_a_fast_mover_leaves_no_trail() -> None:
+    gate = MotionGate(MotionConfig(warmup_frames=2))
+    bg = background(seed=6)
+    for _ in range(4):
+        gate.update(bg)
+    regions: list[tuple[float, float, float, float]] = []
+    for step in range(20):
+        car = (40 * step, 500, 40 * step + 200, 600)
+        regions = gate.update(with_box(bg, car, colour=240))
+    assert len(regions) == 1
+    assert regions[0][2] - regions[0][0] < 200 * 1.4, "the box is the car, not the car plus its wake"

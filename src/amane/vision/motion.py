@@ -70,12 +70,19 @@ class MotionConfig(BaseModel):
         "not widened by their shadow.",
     )
     foreground_rate: float = Field(
-        1.0,
+        0.0,
         ge=0.0,
         le=1.0,
-        description="'average' only: background learning under moving pixels, as a fraction of "
-        "learning_rate. Lower keeps slow movers out of the background, but the ghost an object leaves "
-        "where it was (and a revealed background) then fades more slowly.",
+        description="'average' only: background learning under changed pixels, as a fraction of "
+        "learning_rate. 0 keeps passers-by out of the background (no trail behind them); 1 is a plain "
+        "running average (a fast mover leaves a fading trail).",
+    )
+    absorb_frames: int = Field(
+        30,
+        ge=1,
+        le=10_000,
+        description="'average' only: a pixel changed for this many frames in a row is taken into the "
+        "background at the normal rate (a car that parked, the ghost a departed object left behind).",
     )
     dilate: int = Field(
         1,
@@ -124,6 +131,7 @@ class MotionGate:
         self._background: npt.NDArray[np.float32] | None = None
         self._mog: cv2.BackgroundSubtractorMOG2 | None = None
         self._shape: tuple[int, ...] = ()
+        self._changed_for: npt.NDArray[np.uint16] | None = None
         self._window: npt.NDArray[np.float32] | None = None
         self._frames = 0
         self._kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
@@ -137,6 +145,7 @@ class MotionGate:
         self._background = None
         self._mog = None
         self._frames = 0
+        self._changed_for = None
 
     def update(self, image: npt.NDArray[np.uint8]) -> list[Box]:
         """Feed the next frame; return the moving regions as ``xyxy`` boxes in ``image`` pixels."""
@@ -209,11 +218,18 @@ class MotionGate:
         elif cfg.foreground_rate == 1.0:
             cv2.accumulateWeighted(grey, self._background, cfg.learning_rate)
         else:
-            # selective update: the background learns fast where nothing moves and slowly under moving
-            # objects, so a passer-by leaves no ghost behind but a parked car is absorbed in time
-            still = cv2.bitwise_not(mask)
-            cv2.accumulateWeighted(grey, self._background, cfg.learning_rate, mask=still)
-            cv2.accumulateWeighted(grey, self._background, cfg.learning_rate * cfg.foreground_rate, mask=mask)
+            # selective update: the background learns where nothing changed, and under a change only
+            # once it has lasted absorb_frames (parked car, ghost); passers-by leave no trail
+            if self._changed_for is None or self._changed_for.shape != mask.shape:
+                self._changed_for = np.zeros(mask.shape, np.uint16)
+            self._changed_for = np.where(mask > 0, np.minimum(self._changed_for + 1, 60_000), 0).astype(
+                np.uint16
+            )
+            learn = _u8(np.where((mask == 0) | (self._changed_for >= cfg.absorb_frames), 255, 0))
+            cv2.accumulateWeighted(grey, self._background, cfg.learning_rate, mask=learn)
+            if cfg.foreground_rate > 0:
+                slow = cfg.learning_rate * cfg.foreground_rate
+                cv2.accumulateWeighted(grey, self._background, slow, mask=cv2.bitwise_not(learn))
         return mask
 
     def _regions(self, mask: npt.NDArray[np.uint8], scale: float, w: int, h: int) -> list[Box]:

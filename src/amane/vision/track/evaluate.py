@@ -23,8 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from amane.core.detections import Detections
+
+FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass
@@ -135,3 +138,87 @@ def load_frame_detections(path: Path, classes: set[int] | None = None) -> dict[i
             np.array([r["class_id"] for r in kept], dtype=np.int64),
         )
     return out
+
+
+@dataclass(frozen=True)
+class MotScore:
+    """CLEAR-MOT figures against ground truth (Bernardin & Stiefelhagen 2008), IoU matching."""
+
+    objects: int
+    """Ground-truth boxes over all frames."""
+    matched: int
+    false_positives: int
+    misses: int
+    id_switches: int
+    mota: float
+    recall: float
+    precision: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """For JSON."""
+        return asdict(self)
+
+
+def clear_mot(
+    truth: dict[int, tuple[list[int], FloatArray]], tracked: dict[int, Detections], iou_threshold: float = 0.5
+) -> MotScore:
+    """Score tracked boxes against ground truth: ``truth[frame] = (object ids, (N, 4) boxes)``.
+
+    A ground-truth object keeps its previous track if that track still overlaps it enough; otherwise
+    boxes are matched by maximum IoU (Hungarian). A change of track id for an object counts as an
+    id switch.
+
+    >>> truth = {f: ([7], np.array([[10.0 + f, 0, 50 + f, 80]])) for f in range(4)}
+    >>> ids = [1, 1, 2, 2]   # the tracker lost the object once and gave it a new id
+    >>> tracked = {f: Detections(truth[f][1], tracker_id=np.array([ids[f]])) for f in range(4)}
+    >>> s = clear_mot(truth, tracked)
+    >>> s.matched, s.id_switches, s.misses, s.false_positives, s.mota
+    (4, 1, 0, 0, 0.75)
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    from amane.core.detections import box_iou
+
+    last: dict[int, int] = {}
+    objects = matched = fps = misses = switches = 0
+    for frame in sorted(set(truth) | set(tracked)):
+        gt_ids, gt_boxes = truth.get(frame, ([], np.zeros((0, 4))))
+        found = tracked.get(frame, Detections.empty())
+        objects += len(gt_ids)
+        iou = box_iou(np.asarray(gt_boxes, dtype=np.float64).reshape(-1, 4), found.xyxy)
+        pairs: dict[int, int] = {}
+        # keep last frame's correspondences that still hold
+        for g, oid in enumerate(gt_ids):
+            prev = last.get(oid)
+            if prev is None:
+                continue
+            hits = np.flatnonzero((found.tracker_id == prev) & (iou[g] >= iou_threshold))
+            if len(hits) and int(hits[0]) not in pairs.values():
+                pairs[g] = int(hits[0])
+        free_g = [g for g in range(len(gt_ids)) if g not in pairs]
+        free_t = [t for t in range(len(found)) if t not in pairs.values()]
+        if free_g and free_t:
+            sub = iou[np.ix_(free_g, free_t)]
+            rows, cols = linear_sum_assignment(-sub)
+            for r, c in zip(rows, cols, strict=True):
+                if sub[r, c] >= iou_threshold:
+                    pairs[free_g[r]] = free_t[c]
+        for g, t in pairs.items():
+            oid, tid = gt_ids[g], int(found.tracker_id[t])
+            if oid in last and last[oid] != tid:
+                switches += 1
+            last[oid] = tid
+        matched += len(pairs)
+        misses += len(gt_ids) - len(pairs)
+        fps += len(found) - len(pairs)
+    mota = 1.0 - (misses + fps + switches) / objects if objects else 0.0
+    return MotScore(
+        objects,
+        matched,
+        fps,
+        misses,
+        switches,
+        mota,
+        matched / max(objects, 1),
+        matched / max(matched + fps, 1),
+    )
