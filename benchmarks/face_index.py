@@ -50,16 +50,18 @@ def bench(kind: str, templates: np.ndarray, owner: np.ndarray, centres: np.ndarr
     probes = (centres[who] + noise).astype(np.float32)
     for q in probes[:20]:  # warm-up
         index.search(q[None], 5)
-    lat, hits = [], 0
+    lat, cpu, hits = [], [], 0
     for q, person in zip(probes, who, strict=True):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.thread_time()
         _, ids = index.search(q[None], 5)
+        cpu.append((time.thread_time() - c) * 1000.0)
         lat.append((time.perf_counter() - t) * 1000.0)
         hits += int(ids[0, 0] >= 0 and owner[ids[0, 0]] == person)
     arr = np.array(lat)
     return {"index": index.kind, "build_s": round(build_s, 1),
             "search_p50_ms": round(float(np.percentile(arr, 50)), 3),
-            "search_p99_ms": round(float(np.percentile(arr, 99)), 3), "recall_at_1": hits / queries}
+            "search_p99_ms": round(float(np.percentile(arr, 99)), 3),
+            "search_p99_cpu_ms": round(float(np.percentile(cpu, 99)), 3), "recall_at_1": hits / queries}
 
 
 def main() -> None:
@@ -76,12 +78,14 @@ def main() -> None:
     templates, owner, centres = make_templates(n)
     rows = [bench(k, templates, owner, centres, args.queries, args.threads) for k in kinds]
     print(f"\n{n:,} templates x {DIM}-d, {args.queries} single-probe searches, {args.threads} faiss threads")
-    print(f"{'index':<6} {'build s':>8} {'p50 ms':>8} {'p99 ms':>8} {'recall@1':>9}")
+    print("(p99 CPU: the search's own CPU time, without waiting for a core on a shared machine)")
+    print(f"{'index':<6} {'build s':>8} {'p50 ms':>8} {'p99 ms':>8} {'p99 CPU ms':>10} {'recall@1':>9}")
     for r in rows:
         print(f"{r['index']:<6} {r['build_s']:>8} {r['search_p50_ms']:>8} {r['search_p99_ms']:>8} "
-              f"{r['recall_at_1']:>9.3f}")
+              f"{r['search_p99_cpu_ms']:>10} {r['recall_at_1']:>9.3f}")
     default = next((r for r in rows if r["index"] == ("ivf" if n > 100_000 else "flat")), rows[0])
-    out = {"n_templates": n, "search_p99_ms": default["search_p99_ms"], "index": default["index"],
+    out = {"n_templates": n, "search_p99_ms": default["search_p99_ms"],
+           "search_p99_cpu_ms": default["search_p99_cpu_ms"], "index": default["index"],
            "recall_at_1": default["recall_at_1"], "results": rows}
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
