@@ -157,3 +157,28 @@ def test_watchlist_without_key_is_unavailable(sqlite_world: World, monkeypatch: 
     sqlite_world.login("supervisor")
     r = sqlite_world.client.get("/api/v1/faces/watchlist/persons")
     assert r.status_code == 503 and "AMANE_WATCHLIST_KEY" in r.text
+
+
+def test_unit_side_authorisation_fails_closed_and_follows_kill_switch(sqlite_world: World) -> None:
+    from amane.watchlists.faces_authorisation import CenterAuthorisation
+
+    world = sqlite_world
+    clock = [0.0]
+    is_authorised = CenterAuthorisation(world.client, token=world.unit_tokens["RBT-1"], ttl_s=10,
+                                        monotonic=lambda: clock[0])
+    here = (CASA["lat"], CASA["lon"])
+    now = datetime.now(UTC)
+    assert not is_authorised(now, here)  # nothing authorised yet
+    world.login("supervisor")
+    body = _auth_body()
+    assert world.client.post("/api/v1/faces/authorisations", json=body).status_code == 201
+    assert not is_authorised(now, here)  # cached "no" for up to ttl
+    clock[0] += 11
+    assert is_authorised(now, here)
+    assert not is_authorised(now, None)  # no position: no
+    assert not is_authorised(datetime.fromisoformat(body["ends_at"]), here)  # over at the end, even cached
+    world.client.post("/api/v1/faces/kill-switch", json={"reason": "stop now"})
+    clock[0] += 11
+    assert not is_authorised(now, here)
+    broken = CenterAuthorisation(world.client, token="amane_unit_wrong", ttl_s=10)
+    assert not broken(now, here)  # the centre refuses the token: fail closed
