@@ -57,8 +57,8 @@ class FleetConfig(BaseModel):
         default_factory=list, description="Regions given to the units in turn (default: all in `region`)"
     )
     callsign_prefix: str = Field("RBT", min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]+$")
-    width: int = Field(480, ge=64, le=1920, description="Camera frame width (modest: 2 cores for everyone)")
-    height: int = Field(270, ge=48, le=1080)
+    width: int = Field(640, ge=64, le=1920, description="Camera frame width (modest: 2 cores for everyone)")
+    height: int = Field(360, ge=48, le=1080)
     fps: float = Field(5.0, gt=0.0, le=30.0, description="Frames per second per camera")
     seed: int = Field(7, ge=0, description="City and scene seed")
     speed_mps: float = Field(9.0, gt=0.0, le=40.0, description="Driving speed")

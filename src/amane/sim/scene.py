@@ -259,7 +259,7 @@ class Scene:
         for cx in (x1 + (x2 - x1) // 5, x2 - (x2 - x1) // 5):
             cv2.circle(img, (cx, y2 - r), r, (25, 25, 25), -1)
         if actor.plate:
-            plate = plate_image(actor.plate, max(8, bh // 7))
+            plate = plate_image(actor.plate, max(8, bh // 5))
             ph, pw = plate.shape[:2]
             px, py = (x1 + x2) // 2 - pw // 2, y2 - bh // 6 - ph - 2
             _paste(img, plate, px, py)
