@@ -11,6 +11,16 @@ head-on is not wide); when the vehicle itself drives, the whole frame moves and 
 Configure ``onnx-yolo`` with a real detector for that.
 
 Keep one instance per camera when calling without ``regions`` (it then runs its own motion gate).
+
+>>> rng = np.random.default_rng(0)
+>>> street = np.kron(rng.integers(60, 140, (45, 80, 3), dtype=np.uint8), np.ones((16, 16, 1), np.uint8))
+>>> detector = ClassicalDetector(ClassicalDetectorConfig(motion=MotionConfig(warmup_frames=2)))
+>>> for step in range(6):   # a tall figure walks right
+...     frame = street.copy()
+...     frame[200:330, 300 + 10 * step : 345 + 10 * step] = (40, 200, 230)
+...     found = detector.detect(frame)
+>>> found.class_id.tolist(), bool(found.confidence[0] >= 0.5)
+([0], True)
 """
 
 from __future__ import annotations

@@ -2,6 +2,17 @@
 
 Frames that fail to decode before the end of the file are skipped and counted; the end of the file
 ends the source (or rewinds it with ``loop``).
+
+>>> import tempfile, numpy as np
+>>> path = Path(tempfile.mkdtemp()) / "clip.avi"
+>>> writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 10.0, (64, 48))
+>>> for i in range(3):
+...     writer.write(np.full((48, 64, 3), 40 * i, np.uint8))
+>>> writer.release()
+>>> source = FileSource(FileSourceConfig(type="file", id="cam", path=path, mount={"yaw_deg": 180}))
+>>> frames = [f for _ in range(3) for f in source.read() or []]
+>>> [f.index for f in frames], frames[0].view.yaw_deg, source.read()
+([0, 1, 2], 180.0, None)
 """
 
 from __future__ import annotations

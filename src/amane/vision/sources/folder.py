@@ -1,6 +1,17 @@
 """``folder``: the images of a folder, in file-name order, as a video at a stated frame rate.
 
 Files that do not decode are skipped and counted as corrupt.
+
+>>> import tempfile, numpy as np
+>>> folder = Path(tempfile.mkdtemp())
+>>> for name in ("b.png", "a.png"):
+...     _ = cv2.imwrite(str(folder / name), np.zeros((48, 64, 3), np.uint8))
+>>> _ = (folder / "c.jpg").write_bytes(b"broken")
+>>> source = FolderSource(FolderSourceConfig(type="folder", id="cam", path=folder))
+>>> [f.image.shape for f in source.read() or []], source.read() is not None, source.read()
+([(48, 64, 3)], True, None)
+>>> source.stats.frames_read, source.stats.frames_corrupt
+(2, 1)
 """
 
 from __future__ import annotations
