@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from amane.vision.faces.align import dlib_chip_transform, warp_chip
 from amane.vision.faces.detect_dlib import DlibHogConfig, DlibHogDetector
+from amane.vision.faces.detect_scrfd import ScrfdConfig, ScrfdDetector
 from amane.vision.faces.detect_yunet import YuNetConfig, YuNetDetector
 from amane.vision.faces.embed_arcface import OnnxArcFaceConfig, OnnxArcFaceEmbedder
 from amane.vision.faces.embed_dlib import DlibResnetConfig, DlibResnetEmbedder
@@ -26,8 +27,8 @@ from amane.vision.faces.types import FaceBox, FaceQuality, FloatArray, Image
 
 logger = logging.getLogger(__name__)
 
-FaceDetectorConfig = Annotated[DlibHogConfig | YuNetConfig, Field(discriminator="type")]
-"""``dlib-hog`` (default, no model file) or ``opencv-yunet`` (user-supplied ONNX)."""
+FaceDetectorConfig = Annotated[DlibHogConfig | YuNetConfig | ScrfdConfig, Field(discriminator="type")]
+"""``dlib-hog`` (default, no model file), ``opencv-yunet`` or ``onnx-scrfd`` (user-supplied ONNX)."""
 FaceEmbedderConfig = Annotated[DlibResnetConfig | OnnxArcFaceConfig, Field(discriminator="type")]
 """``dlib-resnet`` (default, ships in a wheel) or ``onnx-arcface`` (user-supplied ONNX)."""
 
@@ -95,10 +96,12 @@ class PhotoRefused(ValueError):
         self.reason = reason
 
 
-def build_face_detector(config: DlibHogConfig | YuNetConfig) -> FaceDetector:
+def build_face_detector(config: DlibHogConfig | YuNetConfig | ScrfdConfig) -> FaceDetector:
     """The detector a config names."""
     if isinstance(config, YuNetConfig):
         return YuNetDetector(config)
+    if isinstance(config, ScrfdConfig):
+        return ScrfdDetector(config)
     return DlibHogDetector(config)
 
 
