@@ -31,6 +31,14 @@ class UnitMetrics:
             buckets=_STAGE_BUCKETS,
             registry=r,
         )
+        self.frame_cpu_seconds = Histogram(
+            "amane_unit_frame_cpu_seconds",
+            "CPU time the analysing thread spent on a frame (unaffected by "
+            "waiting for a core: what a frame costs)",
+            ["camera"],
+            buckets=_STAGE_BUCKETS,
+            registry=r,
+        )
         self.frames = Counter(
             "amane_unit_frames",
             "Frames by outcome: analysed, still (nothing moved), dropped_replaced (a newer "

@@ -232,8 +232,12 @@ class UnitRuntime:
             if frame.camera_id in live_cameras and (utcnow() - frame.at).total_seconds() > max_age_s:
                 self.metrics.frames.labels(camera=frame.camera_id, outcome="dropped_stale").inc()
                 continue
+            cpu0 = time.thread_time()
             try:
                 self.pipeline.process(frame)
+                self.metrics.frame_cpu_seconds.labels(camera=frame.camera_id).observe(
+                    time.thread_time() - cpu0
+                )
             except Exception:  # keep analysing the other frames; the error is logged with its frame
                 logger.exception("camera %s: analysis failed on frame %d", frame.camera_id, frame.index)
                 self.metrics.frames.labels(camera=frame.camera_id, outcome="error").inc()
