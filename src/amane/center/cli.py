@@ -64,13 +64,25 @@ def _writing(config: Path | None) -> Iterator[Session]:
 
 def center(config: ConfigOption = None,
            host: Annotated[str | None, typer.Option(help="Override the listen address")] = None,
-           port: Annotated[int | None, typer.Option(help="Override the port")] = None) -> None:
+           port: Annotated[int | None, typer.Option(help="Override the port")] = None,
+           workers: Annotated[int, typer.Option(help="Worker processes on one port (bus_url=nats://)")] = 1,
+           ) -> None:
     """Run the command-centre server (HTTP API, dashboard, live feed, bus consumers)."""
     import uvicorn
 
     from amane.center.app import create_app
 
     settings = _settings(config)
+    if workers != 1:
+        from amane.center.workers import WorkersRefusedError, run_workers
+
+        try:
+            run_workers(settings, config, host=host or settings.host, port=port or settings.port,
+                        workers=workers)
+        except WorkersRefusedError as err:
+            typer.echo(f"error: {err}", err=True)
+            raise typer.Exit(2) from err
+        return
     app = create_app(settings)
     # permessage-deflate costs more CPU per live event than everything else the event needs; the
     # dashboards are on the local network, so frames go uncompressed.

@@ -163,6 +163,7 @@ class CenterProcess:
     port: int
     env: dict[str, str]
     log_path: Path
+    workers: int = 1
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -171,7 +172,7 @@ class CenterProcess:
 
     def start(self) -> CenterProcess:
         # what `amane center --port N` runs, without importing every other command's modules
-        code = f"from amane.center.cli import center; center(port={self.port})"
+        code = f"from amane.center.cli import center; center(port={self.port}, workers={self.workers})"
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-c", code],
