@@ -41,6 +41,8 @@ class Scope(StrEnum):
     UNITS = "units"
 
 
+YIELD_EVERY = 16
+"""The fan-out task yields to the socket senders after this many events of a burst (queues >> this)."""
 MAX_BATCH = 256
 """Most events one batched message carries."""
 
@@ -108,6 +110,7 @@ class LiveHub:
         await self.bus.publish(LIVE_EVENTS, f"{scope.value}\n{frame}".encode())
 
     async def _pump(self, sub: Subscription) -> None:
+        pumped = 0
         async for delivery in sub:
             try:  # "<scope>\n<frame>": the frame goes to the sockets as it is, parsed by nobody here
                 head, _, text = delivery.data.decode().partition("\n")
@@ -116,7 +119,9 @@ class LiveHub:
                 logger.warning("dropping a malformed live event: %s", err)
                 continue
             self.fan_out(scope, text)
-            await asyncio.sleep(0)  # let the senders drain before the next event of a burst
+            pumped += 1
+            if pumped % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # in a burst, let the senders drain now and then
 
     def fan_out(self, scope: Scope, text: str) -> None:
         """Queue ``text`` to every client allowed ``scope``; close those whose queue is full."""
