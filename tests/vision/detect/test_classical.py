@@ -142,3 +142,11 @@ def test_odd_regions_do_not_crash(regions: list[tuple[float, float, float, float
     detector = ClassicalDetector(ClassicalDetectorConfig(hog_max_regions=4))
     found = detector.detect(street(), regions)
     assert all(len(found.xyxy[i]) == 4 for i in range(len(found)))
+
+
+def test_a_whole_frame_change_is_not_an_object() -> None:
+    """The gate reports one full-frame region when the light changes: no giant 'car' comes out of it."""
+    found = ClassicalDetector(ClassicalDetectorConfig(hog=False)).detect(
+        street(), [(0.0, 0.0, 1280.0, 720.0)]
+    )
+    assert len(found) == 0

@@ -67,6 +67,13 @@ class ClassicalDetectorConfig(BaseModel):
     vehicle_min_area: float = Field(
         0.004, ge=0.0, le=1.0, description="Smallest vehicle blob, as a fraction of the frame area."
     )
+    max_blob_area: float = Field(
+        0.35,
+        gt=0.0,
+        le=1.0,
+        description="Blobs larger than this fraction of the frame are not taken as objects (a light "
+        "change or a camera bump changes the whole frame); HOG still looks inside them.",
+    )
     blob_confidence: float = Field(
         0.65,
         ge=0.0,
@@ -139,7 +146,7 @@ class ClassicalDetector:
         blob_dets = self._classify_blobs(blobs, w * h)
         hog_dets = self._hog_people(image, regions)
         blob_dets = self._replace_confirmed(blob_dets, hog_dets, np.asarray(regions, dtype=np.float64))
-        merged = Detections.merge([hog_dets, blob_dets])
+        merged = Detections.merge([hog_dets, blob_dets[blob_dets.confidence > 0]])
         return apply_nms(merged, self.config.nms_iou)
 
     def _classify_blobs(self, blobs: list[Box], frame_area: int) -> Detections:
@@ -147,7 +154,9 @@ class ClassicalDetector:
         boxes, scores, classes = [], [], []
         for x1, y1, x2, y2 in blobs:
             bw, bh = max(x2 - x1, 1e-6), max(y2 - y1, 1e-6)
-            if bh / bw >= cfg.person_min_aspect:
+            if bw * bh > cfg.max_blob_area * frame_area:
+                cls, score = PERSON, 0.0  # kept in place (indices follow the regions), never reported
+            elif bh / bw >= cfg.person_min_aspect:
                 cls, score = PERSON, cfg.blob_confidence
             elif bw / bh >= cfg.vehicle_min_aspect and bw * bh >= cfg.vehicle_min_area * frame_area:
                 cls, score = CAR, cfg.blob_confidence
