@@ -3,6 +3,8 @@
 ``GET /`` the page (recent alerts with their snapshot, messages from the centre with a "read" button,
 link and backlog state; refreshes every few seconds), ``GET /api/state`` the same as JSON,
 ``POST /api/messages/{id}/read`` marks a message read (a ``read`` ack goes to the centre),
+``POST /api/messages`` ``{"body"}`` sends the crew's message to the centre, ``POST /api/status``
+``{"status"}`` sets the unit's status (available, busy, en_route, on_scene, ...; a heartbeat goes at once),
 ``GET /evidence/{alert id}/{file}`` a snapshot, ``GET /metrics`` Prometheus text.
 Bind it to the cabin network only (default 127.0.0.1).
 """
@@ -17,6 +19,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
+from amane.core.messages import UnitStatus
+
 if TYPE_CHECKING:
     from amane.unit.runtime import UnitRuntime
 
@@ -30,11 +34,20 @@ h1{{font-size:1.2em}}
 .sev-high,.sev-critical{{color:#ff6b6b}} img{{max-height:90px}} button{{font-size:1em}} .read{{opacity:.55}}
 .state{{color:#9c9}}</style></head><body>
 <h1>Unit {unit}</h1><p class="state" id="state"></p>
-<h2>Messages</h2><div id="messages">{messages}</div>
+<p>Status: {statuses}</p>
+<h2>Messages</h2>
+<form onsubmit="send(event)"><input id="body" maxlength="4000" placeholder="Message to the centre" size="50">
+<button>send</button></form>
+<div id="messages">{messages}</div>
 <h2>Alerts</h2><div id="alerts">{alerts}</div>
 <script>
-async function markRead(id){{await fetch('/api/messages/'+id+'/read',{{method:'POST'}});location.reload();}}
-setInterval(()=>location.reload(),5000);
+async function post(url,data){{await fetch(url,{{method:'POST',headers:{{'Content-Type':'application/json'}},
+body:JSON.stringify(data||{{}})}});location.reload();}}
+function markRead(id){{post('/api/messages/'+id+'/read');}}
+function setStatus(s){{post('/api/status',{{status:s}});}}
+function send(e){{e.preventDefault();const b=document.getElementById('body').value.trim();
+if(b)post('/api/messages',{{body:b}});}}
+setInterval(()=>{{if(document.activeElement.tagName!=='INPUT')location.reload();}},5000);
 </script></body></html>"""
 
 
@@ -65,7 +78,7 @@ def state(runtime: UnitRuntime) -> dict[str, Any]:
         }
         for e in runtime.inbox.recent(50)
     ]
-    return {**runtime.describe(), "alerts": alerts, "messages": messages}
+    return {**runtime.describe(), "status": runtime.status.value, "alerts": alerts, "messages": messages}
 
 
 def render_page(runtime: UnitRuntime) -> str:
@@ -100,7 +113,12 @@ def render_page(runtime: UnitRuntime) -> str:
         )
         or "<p>none</p>"
     )
-    page = _PAGE.format(unit=esc(data["unit_id"]), messages=msgs, alerts=alerts)
+    statuses = " ".join(
+        f"<button onclick=\"setStatus('{v.value}')\"{' disabled' if v.value == data['status'] else ''}>"
+        f"{esc(v.value.replace('_', ' '))}</button>"
+        for v in UnitStatus
+    )
+    page = _PAGE.format(unit=esc(data["unit_id"]), messages=msgs, alerts=alerts, statuses=statuses)
     link = "link up" if data["link_up"] else "link down"
     return page.replace(
         '<p class="state" id="state"></p>',
@@ -165,8 +183,34 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             changed = self.runtime.inbox.mark_read(message_id)
             self._send(200, json.dumps({"read": True, "changed": changed}).encode(), "application/json")
+        elif parts == ["api", "status"]:
+            body = self._json()
+            try:
+                status = UnitStatus(str(body.get("status", "")))
+            except ValueError:
+                self._send(400, b"unknown status", "text/plain")
+                return
+            self.runtime.set_status(status)
+            self._send(200, json.dumps({"status": status.value}).encode(), "application/json")
+        elif parts == ["api", "messages"]:
+            text = str(self._json().get("body", "")).strip()
+            if not text or len(text) > 4000:
+                self._send(400, b"a message needs a body of at most 4000 characters", "text/plain")
+                return
+            message = self.runtime.send_crew_message(text)
+            self._send(201, json.dumps({"id": str(message.id)}).encode(), "application/json")
         else:
             self._send(404, b"not found", "text/plain")
+
+    def _json(self) -> dict[str, Any]:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length <= 0 or length > 64_000:
+            return {}
+        try:
+            data = json.loads(self.rfile.read(length))
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
 
 
 class CrewPage:

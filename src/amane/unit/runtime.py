@@ -25,7 +25,7 @@ from typing import Any
 from amane.bus import Bus, connect_bus
 from amane.config.unit import UnitConfig
 from amane.core.errors import ConfigError
-from amane.core.messages import Alert, GeoPoint, Heartbeat, utcnow
+from amane.core.messages import Alert, GeoPoint, Heartbeat, UnitMessage, UnitStatus, utcnow
 from amane.unit.crew import CrewPage
 from amane.unit.evidence import EvidenceStore
 from amane.unit.gps import PositionProvider, open_position
@@ -179,6 +179,7 @@ class UnitRuntime:
         self._sources_done = threading.Event()
         self._source_counts: dict[int, dict[str, int]] = {}
         self.crew: CrewPage | None = None
+        self.status = UnitStatus.AVAILABLE
 
     # -- alerts -----------------------------------------------------------------------------------------
     def _sink(self, alert: Alert, evidence: dict[str, tuple[Path, str]], latency: float | None) -> None:
@@ -295,18 +296,33 @@ class UnitRuntime:
             self._bus = connect_bus(link.bus_url)
         return BusTransport(self._bus, self.config.unit_id, evidence_http=http)
 
+    def heartbeat(self) -> Heartbeat:
+        """The unit's current position, heading, speed and status."""
+        fix = self.position.fix() if self.position is not None else None
+        return Heartbeat(
+            unit_id=self.config.unit_id,
+            position=None if fix is None else GeoPoint(lat=fix.lat, lon=fix.lon),
+            heading_deg=None if fix is None or fix.heading_deg is None else fix.heading_deg % 360.0,
+            speed_mps=None if fix is None or fix.speed_mps is None else min(150.0, max(0.0, fix.speed_mps)),
+            status=self.status,
+        )
+
+    def set_status(self, status: UnitStatus) -> None:
+        """The crew changed the unit's status (en route, on scene, ...): tell the centre at once."""
+        if status is not self.status:
+            logger.info("unit %s status: %s", self.config.unit_id, status.value)
+        self.status = status
+        self.outbox.put_heartbeat(self.heartbeat())
+
+    def send_crew_message(self, body: str) -> UnitMessage:
+        """Queue the crew's message to the centre."""
+        message = UnitMessage(direction="from_unit", unit_id=self.config.unit_id, body=body, sender="crew")
+        self.outbox.put_message(message)
+        return message
+
     async def _heartbeats(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            fix = self.position.fix() if self.position is not None else None
-            hb = Heartbeat(
-                unit_id=self.config.unit_id,
-                position=None if fix is None else GeoPoint(lat=fix.lat, lon=fix.lon),
-                heading_deg=None if fix is None or fix.heading_deg is None else fix.heading_deg % 360.0,
-                speed_mps=None
-                if fix is None or fix.speed_mps is None
-                else min(150.0, max(0.0, fix.speed_mps)),
-            )
-            await asyncio.to_thread(self.outbox.put_heartbeat, hb)
+            await asyncio.to_thread(self.outbox.put_heartbeat, self.heartbeat())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.config.center.heartbeat_s)
 
