@@ -383,27 +383,31 @@ def recommend(
     rostered, on_duty = roster.unit_duty(session=session, at=at)
     busy = _active_units(session)
     excluded: list[ExcludedUnit] = []
-    candidates: list[Candidate] = []
-    for unit in session.execute(select(Unit).order_by(Unit.callsign)).scalars():
+    columns = (
+        Unit.callsign,
+        Unit.kind,
+        Unit.region,
+        Unit.status,
+        Unit.last_seen_at,
+        Unit.last_lat,
+        Unit.last_lon,
+    )
+    usable = []
+    for unit in session.execute(select(*columns).order_by(Unit.callsign)).all():
         reason = _exclusion(unit, at, online_within, busy, rostered, on_duty)
         if reason:
             excluded.append(ExcludedUnit(callsign=unit.callsign, reason=reason))
-            continue
-        assert unit.last_lat is not None and unit.last_lon is not None
-        metres = float(haversine_m(unit.last_lat, unit.last_lon, incident.lat, incident.lon))
-        candidates.append(
-            Candidate(
-                unit.callsign,
-                unit.kind,
-                unit.region,
-                unit.last_lat,
-                unit.last_lon,
-                unit.callsign in rostered,
-                metres,
-            )
-        )
+        else:
+            usable.append(unit)
+    lat = np.array([u.last_lat for u in usable], dtype=np.float64)
+    lon = np.array([u.last_lon for u in usable], dtype=np.float64)
+    metres = haversine_m(lat, lon, incident.lat, incident.lon).tolist()
+    candidates = [
+        Candidate(u.callsign, u.kind, u.region, u.last_lat, u.last_lon, u.callsign in rostered, m)
+        for u, m in zip(usable, metres, strict=True)
+    ]
     target = (incident.lat, incident.lon)
-    origins = np.array([[c.lat, c.lon] for c in candidates]).reshape(-1, 2)
+    origins = np.c_[lat, lon]
     settings = state.settings
     etas = state.travel.times_to(target, origins, need=settings.rank_at_least, horizon_s=settings.horizon_s)
     dense = state.travel.density(target) >= settings.rules.dense_nodes_300m
@@ -449,7 +453,7 @@ def recommend(
 
 
 def _exclusion(
-    unit: Unit, at: datetime, online_within: timedelta, busy: set[str], rostered: set[str], on_duty: set[str]
+    unit: Any, at: datetime, online_within: timedelta, busy: set[str], rostered: set[str], on_duty: set[str]
 ) -> str:
     if unit.last_seen_at is None or at - unit.last_seen_at > online_within:
         return "offline"

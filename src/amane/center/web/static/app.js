@@ -54,6 +54,7 @@ async function enter() {
   $("#whoami").textContent = `${state.user.username} · ${state.user.role}`;
   const config = await api.dashboardConfig();
   if (!state.map) state.map = new LiveMap($("#map"), config);
+  window.dispatchEvent(new CustomEvent("amane:ready", { detail: { map: state.map.map, user: state.user } }));
   const [alerts, units] = await Promise.all([api.listAlerts(""), api.listUnits()]);
   for (const alert of alerts) state.alerts.set(alert.id, alert);
   for (const unit of units) state.units.set(unit.callsign, unit);
@@ -75,6 +76,7 @@ function connectLive() {
   };
   socket.onmessage = (event) => {
     const message = JSON.parse(event.data);
+    window.dispatchEvent(new CustomEvent("amane:live", { detail: message }));
     if (message.type === "alert.new" || message.type === "alert.updated") {
       const fresh = message.type === "alert.new" && !state.alerts.has(message.data.id);
       state.alerts.set(message.data.id, message.data);
