@@ -118,21 +118,27 @@ class LiveHub:
             except (ValueError, UnicodeDecodeError) as err:
                 logger.warning("dropping a malformed live event: %s", err)
                 continue
-            self.fan_out(scope, text)
+            pressed = self.fan_out(scope, text)
             pumped += 1
-            if pumped % YIELD_EVERY == 0:
-                await asyncio.sleep(0)  # in a burst, let the senders drain now and then
+            if pressed or pumped % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # in a burst, let the senders drain before queues fill
 
-    def fan_out(self, scope: Scope, text: str) -> None:
-        """Queue ``text`` to every client allowed ``scope``; close those whose queue is full."""
+    def fan_out(self, scope: Scope, text: str) -> bool:
+        """Queue ``text`` to every client allowed ``scope``; close those whose queue is full.
+
+        Returns whether some queue is half full (the caller should let the senders run).
+        """
+        pressed = False
         for client in list(self.clients):
             if scope not in client.scopes:
                 continue
             try:
                 client.queue.put_nowait(text)
+                pressed = pressed or 2 * client.queue.qsize() >= self.queue_size
             except asyncio.QueueFull:
                 self.dropped += 1
                 self._drop(client, "too slow: fell behind the live feed")
+        return pressed
 
     def add(self, socket: Any, *, username: str, role: Role, batch: bool = False) -> LiveClient:
         """Register a socket and start its sender task (``batch``: see :meth:`_send`)."""
