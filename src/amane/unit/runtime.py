@@ -376,8 +376,16 @@ class UnitRuntime:
                 )
             )
         if self.config.crew_page.enabled:
-            self.crew = CrewPage(self, self.config.crew_page.host, self.config.crew_page.port)
-            self.crew.start()
+            try:
+                self.crew = CrewPage(self, self.config.crew_page.host, self.config.crew_page.port)
+                self.crew.start()
+            except OSError as err:  # the unit must run without its page (port taken, bad address)
+                logger.error(
+                    "crew page not started on %s:%d: %s",
+                    self.config.crew_page.host,
+                    self.config.crew_page.port,
+                    err,
+                )
         await asyncio.to_thread(self.start_threads)
         try:
             while not stop.is_set():
