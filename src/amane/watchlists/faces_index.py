@@ -27,6 +27,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -158,7 +159,17 @@ class WatchlistGallery:
         return {"person_id": p.id, "person_name": p.name, "notice": p.notice.value, "reason": p.reason,
                 "legal_basis": p.legal_basis, "agency": p.agency, "expires_at": p.expires_at.isoformat()}
 
-    def reference_jpeg_b64(self, photo_id: int) -> str | None:
-        """The reference photo as base64 JPEG (for the reviewer, next to the probe)."""
+    def reference_jpeg_b64(self, photo_id: int, max_side: int = 320) -> str | None:
+        """The reference photo, reduced to ``max_side`` pixels, as base64 JPEG (shown next to the probe)."""
         data = self.watchlist.reference_photo(photo_id)
-        return None if data is None else base64.b64encode(data).decode("ascii")
+        if data is None:
+            return None
+        img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        if img is None:
+            return None
+        scale = min(1.0, max_side / max(img.shape[:2]))
+        if scale < 1.0:
+            img = cv2.resize(img, (round(img.shape[1] * scale), round(img.shape[0] * scale)),
+                             interpolation=cv2.INTER_AREA)
+        ok, jpeg = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        return base64.b64encode(jpeg.tobytes()).decode("ascii") if ok else None

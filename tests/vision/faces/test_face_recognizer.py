@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 
 import cv2
@@ -104,6 +105,8 @@ def test_enrolled_face_gives_one_lead_per_pass(service: FaceWatchlistService) ->
         assert p["person_name"] == "Astronaut Test" and p["notice"] == "red"
         assert float(p["distance"]) < float(p["threshold"]) == pytest.approx(0.56)  # type: ignore[arg-type]
         assert p["reference_jpeg_b64"] and p["probe_chip_jpeg_b64"]
+        ref = cv2.imdecode(np.frombuffer(base64.b64decode(str(p["reference_jpeg_b64"])), np.uint8), 1)
+        assert ref is not None and max(ref.shape[:2]) <= 320
         assert f.crop is not None and f.snapshot is not None
     assert rec._tracks == {}  # nothing kept after the pass
 
