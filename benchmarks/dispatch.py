@@ -33,7 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from amane.center.dispatch import kpi, service
+from amane.center.dispatch import kpi
+from amane.center.dispatch import recommend as recommending
 from amane.center.dispatch.rules import Candidate, RuleConfig, rank
 from amane.center.dispatch.state import DispatchSettings, DispatchState
 from amane.routing import RoadGraph, city_grid
@@ -115,7 +116,7 @@ def bench_service(graph: RoadGraph, samples: int) -> list[float]:
         with center.db.session() as session:
             for incident_id in ids:
                 start = time.perf_counter()
-                service.recommend(
+                recommending.recommend(
                     session=session,
                     incident_id=incident_id,
                     state=state,

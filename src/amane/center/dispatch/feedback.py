@@ -17,7 +17,7 @@ from typing import Any
 from fastapi.concurrency import run_in_threadpool
 
 from amane.bus import subjects
-from amane.center.dispatch import service
+from amane.center.dispatch import service, views
 from amane.center.dispatch.state import DispatchState
 from amane.center.live.hub import Scope
 from amane.center.runtime import Center
@@ -67,7 +67,7 @@ def handle(center: Center, state: DispatchState, kind: str, data: dict[str, Any]
                 session=session, callsign=callsign, status=status, received_at=received
             )
             if incident is not None:
-                changed.append(service.to_public(session, incident))
+                changed.append(views.to_public(session, incident))
         elif kind == "message.updated":
             for delivery in data.get("deliveries", []):
                 if delivery.get("state") not in ("delivered", "read"):
@@ -80,7 +80,7 @@ def handle(center: Center, state: DispatchState, kind: str, data: dict[str, Any]
                     received_at=datetime.now(UTC),
                 )
                 if incident is not None:
-                    changed.append(service.to_public(session, incident))
+                    changed.append(views.to_public(session, incident))
     return changed
 
 

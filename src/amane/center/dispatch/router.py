@@ -26,7 +26,8 @@ from amane.center.audit import service as audit
 from amane.center.auth.roles import ALERT_READERS, UNIT_MANAGERS, UNIT_VIEWERS
 from amane.center.auth.service import AuthUser
 from amane.center.deps import CenterDep, CurrentUnit, ReadSessionDep, SessionDep, require_role
-from amane.center.dispatch import feedback, kpi, natures, reports, roster, service
+from amane.center.dispatch import feedback, intake, kpi, natures, reports, roster, service, views
+from amane.center.dispatch import recommend as recommending
 from amane.center.dispatch.models import Rotation, Team
 from amane.center.dispatch.schemas import (
     CallCreate,
@@ -114,7 +115,7 @@ async def take_call(body: CallCreate, user: Dispatcher, center: CenterDep, reque
 
     def work() -> CallOutcome:
         with center.db.writing() as session:
-            return service.take_call(
+            return intake.take_call(
                 session=session, body=body, actor=user.actor, state=state, regions=center.settings.regions
             )
 
@@ -132,13 +133,13 @@ def list_incidents(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[IncidentPublic]:
     """Newest first."""
-    return service.list_incidents(session=session, status=status, limit=limit, open_only=open_only)
+    return views.list_incidents(session=session, status=status, limit=limit, open_only=open_only)
 
 
 @router.get("/incidents/{incident_id}")
 def get_incident(incident_id: uuid.UUID, user: Dispatcher, session: ReadSessionDep) -> IncidentDetail:
     """An incident with its whole timeline."""
-    return service.detail(session, service.get_incident(session=session, incident_id=incident_id))
+    return views.detail(session, views.get_incident(session=session, incident_id=incident_id))
 
 
 @router.post("/incidents/{incident_id}/recommend")
@@ -146,7 +147,7 @@ def recommend(
     incident_id: uuid.UUID, user: Dispatcher, session: SessionDep, center: CenterDep, request: Request
 ) -> Recommendation:
     """Rank the units that may go now (and record the recommendation on the timeline)."""
-    result = service.recommend(
+    result = recommending.recommend(
         session=session,
         incident_id=incident_id,
         state=dispatch_state(request),
@@ -176,9 +177,7 @@ async def dispatch_unit(
                 actor=user.actor,
                 sender=user.username,
             )
-            public = service.to_public(
-                session, service.get_incident(session=session, incident_id=incident_id)
-            )
+            public = views.to_public(session, views.get_incident(session=session, incident_id=incident_id))
             return public, encode(service.wire_of(message)), body.callsign
 
     public, wire, callsign = await run_in_threadpool(work)
@@ -195,11 +194,11 @@ async def link_duplicate(
 
     def work() -> tuple[IncidentPublic, IncidentPublic]:
         with center.db.writing() as session:
-            target = service.link_duplicate(
+            target = intake.link_duplicate(
                 session=session, incident_id=incident_id, into=body.into, actor=user.actor
             )
-            dup = service.get_incident(session=session, incident_id=incident_id)
-            return service.to_public(session, target), service.to_public(session, dup)
+            dup = views.get_incident(session=session, incident_id=incident_id)
+            return views.to_public(session, target), views.to_public(session, dup)
 
     target, dup = await run_in_threadpool(work)
     await _announce(center, dup)
@@ -218,7 +217,7 @@ async def add_event(
             incident = service.add_event(
                 session=session, incident_id=incident_id, body=body, actor=user.actor
             )
-            return service.detail(session, incident)
+            return views.detail(session, incident)
 
     result = await run_in_threadpool(work)
     await _announce(center, IncidentPublic(**result.model_dump(exclude={"timeline", "calls"})))
@@ -241,7 +240,7 @@ async def unit_status(report: UnitStatusReport, unit: CurrentUnit, center: Cente
             )
             if incident is None:
                 raise Invalid(f"unit {unit.callsign} has no active assignment that this step moves forward")
-            return service.to_public(session, incident)
+            return views.to_public(session, incident)
 
     public = await run_in_threadpool(work)
     await _announce(center, public)
@@ -254,7 +253,7 @@ async def unit_status(report: UnitStatusReport, unit: CurrentUnit, center: Cente
 @router.get("/incidents/{incident_id}/eido")
 def export_eido(incident_id: uuid.UUID, user: Dispatcher, session: SessionDep) -> Response:
     """The incident as a NENA EIDO JSON document (validated before it leaves; audited)."""
-    detail = service.detail(session, service.get_incident(session=session, incident_id=incident_id))
+    detail = views.detail(session, views.get_incident(session=session, incident_id=incident_id))
     document = eido.to_eido(detail)
     eido.validate(document)
     audit.append(session=session, actor=user.actor, action="export.eido", target=f"incident:{detail.number}")
@@ -265,8 +264,8 @@ def export_eido(incident_id: uuid.UUID, user: Dispatcher, session: SessionDep) -
 @router.get("/incidents/{incident_id}/cap")
 def export_cap(incident_id: uuid.UUID, user: Dispatcher, session: SessionDep) -> Response:
     """A CAP 1.2 alert for the incident with Arabic, French and English info blocks (validated; audited)."""
-    incident = service.get_incident(session=session, incident_id=incident_id)
-    xml = cap.incident_alert(service.to_public(session, incident), sender=f"amane:{user.username}")
+    incident = views.get_incident(session=session, incident_id=incident_id)
+    xml = cap.incident_alert(views.to_public(session, incident), sender=f"amane:{user.username}")
     cap.validate(xml)
     audit.append(session=session, actor=user.actor, action="export.cap", target=f"incident:{incident.number}")
     session.commit()
