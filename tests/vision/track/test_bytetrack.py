@@ -151,3 +151,18 @@ def test_tracker_config_table(kwargs: dict[str, float], error: str | None) -> No
 def test_low_above_high_threshold_is_refused() -> None:
     with pytest.raises(ValueError, match="low_threshold"):
         build_tracker(TrackerConfig(low_threshold=0.7, high_threshold=0.5))
+
+
+@pytest.mark.parametrize(("frame_rate", "same_id"), [(15.0, True), (2.0, False)])
+def test_dropped_frames_scale_the_prediction(frame_rate: float, same_id: bool) -> None:
+    """A fast walker (20 px a frame, 40 px wide) analysed with gaps of up to 4 frames under load.
+
+    With the motion model scaled by the real time elapsed the track survives the gaps; a model that
+    believes in a much slower camera (2 fps: it expects the walker to have moved far less) loses it.
+    """
+    tracker = build_tracker(TrackerConfig(frame_rate=frame_rate))
+    ids: set[int] = set()
+    for f in [0, 1, 2, 3, 4, 8, 9, 13, 14, 15, 19, 20]:
+        out = tracker.update(dets([(*box(100 + 20 * f, 300), 0.9, 0)]), at(f))
+        ids.update(int(i) for i in out.tracker_id)
+    assert (len(ids) == 1) is same_id, ids

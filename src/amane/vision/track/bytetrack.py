@@ -80,6 +80,14 @@ class ByteTrackConfig(BaseModel):
         description="Only match detections of the track's class (off: a "
         "car/truck label flicker does not break the track).",
     )
+    frame_rate: float = Field(
+        15.0,
+        gt=0.0,
+        le=240.0,
+        description="The analysed frame rate the motion model is tuned for; when frames come at other "
+        "intervals (dropped under load, another camera rate) the prediction scales by the real time "
+        "elapsed, so velocities stay right.",
+    )
     fuse_score: bool = Field(True, description="Weight IoU by detection score in the first association.")
 
 
@@ -176,6 +184,7 @@ class ByteTracker:
         self._kf = KalmanBoxFilter()
         self._tracks: list[Track] = []
         self._ended: list[int] = []
+        self._last_at: datetime | None = None
 
     @property
     def active_ids(self) -> list[int]:
@@ -188,8 +197,13 @@ class ByteTracker:
         Detections that start an unconfirmed track, or match nothing, are not returned.
         """
         cfg = self.config
+        steps = 1.0
+        if self._last_at is not None:
+            elapsed = (at - self._last_at).total_seconds()
+            steps = min(max(elapsed * cfg.frame_rate, 0.05), 30.0)
+        self._last_at = at
         for track in self._tracks:
-            track.mean, track.covariance = self._kf.predict(track.mean, track.covariance)
+            track.mean, track.covariance = self._kf.predict(track.mean, track.covariance, steps)
             track.detection_index = -1
         boxes, scores, classes = detections.xyxy, detections.confidence, detections.class_id
         high = np.flatnonzero(scores >= cfg.high_threshold)

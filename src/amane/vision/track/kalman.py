@@ -44,21 +44,29 @@ class KalmanBoxFilter:
         ]
         return mean, np.diag(np.square(std))
 
-    def predict(self, mean: FloatArray, covariance: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """One step ahead."""
+    def predict(
+        self, mean: FloatArray, covariance: FloatArray, steps: float = 1.0
+    ) -> tuple[FloatArray, FloatArray]:
+        """``steps`` nominal frame intervals ahead (fractional when frames come faster or were dropped)."""
         h = mean[3]
-        std = [
-            self._std_pos * h,
-            self._std_pos * h,
-            1e-2,
-            self._std_pos * h,
-            self._std_vel * h,
-            self._std_vel * h,
-            1e-5,
-            self._std_vel * h,
-        ]
-        mean = self._motion @ mean
-        covariance = self._motion @ covariance @ self._motion.T + np.diag(np.square(std))
+        std = np.array(
+            [
+                self._std_pos * h,
+                self._std_pos * h,
+                1e-2,
+                self._std_pos * h,
+                self._std_vel * h,
+                self._std_vel * h,
+                1e-5,
+                self._std_vel * h,
+            ]
+        )
+        motion = self._motion
+        if steps != 1.0:
+            motion = np.eye(8)
+            motion[:4, 4:] = steps * np.eye(4)
+        mean = motion @ mean
+        covariance = motion @ covariance @ motion.T + np.diag(np.square(std) * steps)
         return mean, covariance
 
     def update(
