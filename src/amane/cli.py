@@ -9,6 +9,7 @@ import typer
 from amane import __version__
 from amane.bus.cli import nats_app
 from amane.center import cli as center_cli
+from amane.center.dispatch.cli import dispatch_app
 from amane.config.cli import config_app
 from amane.demo import cli as demo_cli
 from amane.eval.cli import eval_app
@@ -32,6 +33,7 @@ app.add_typer(watchlist_app, name="watchlist")
 center_cli.register(app)  # center, user, units, audit
 app.add_typer(config_app, name="config")
 app.add_typer(nats_app, name="nats")
+app.add_typer(dispatch_app, name="dispatch")
 app.command("unit")(unit_command)
 demo_cli.register(app)
 
