@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from amane.core.detections import Detections
-from amane.core.geometry import haversine_m
+from amane.core.geometry import haversine_m, initial_bearing
 from amane.core.messages import Alert, AlertKind, Severity
 from amane.sim.scene import SceneConfig
 from amane.sim.source import SimCamera, SimSource
@@ -117,7 +117,14 @@ def test_tracks_get_recognised_on_a_schedule_and_become_alerts(tmp_path: Path) -
         assert alert.bearing_deg is not None
         assert alert.bearing_deg <= 45.0 + 1e-6 or alert.bearing_deg >= 315.0 - 1e-6  # within the 90° view
         assert alert.position is not None  # ground position: ahead of a unit heading east
-        assert haversine_m(34.02, -6.83, alert.position.lat, alert.position.lon) <= 200.0
+        distance = haversine_m(34.02, -6.83, alert.position.lat, alert.position.lon)
+        assert 1.0 < distance <= 200.0 and distance == pytest.approx(alert.payload["distance_m"], abs=0.2)
+        # heading east, a front camera sees bearings 315..45: the object lies north-east to south-east
+        assert (
+            45.0 - 1e-6
+            <= initial_bearing(34.02, -6.83, alert.position.lat, alert.position.lon)
+            <= 135.0 + 1e-6
+        )
         assert {e.key for e in alert.evidence} == {"snapshot.jpg", "crop.jpg"} == set(evidence)
         for ref in alert.evidence:
             path, _ = evidence[ref.key]
