@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -162,3 +163,27 @@ def test_other_classes_ignored(service: FaceWatchlistService) -> None:
     car = TrackObservation(track_id=5, camera_id="front", class_id=2, box=obs.box, frame=obs.frame,
                            observed_at=obs.observed_at)
     assert rec.observe(car) == [] and rec._tracks == {}
+
+
+def test_unit_plugin_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from amane.config.unit import RecognizerEntry
+    from amane.unit.plugins import resolve_factory
+    from amane.watchlists.faces_authorisation import CenterAuthorisation
+
+    monkeypatch.setenv("AMANE_WATCHLIST_KEY", TemplateCipher.encode_key(TemplateCipher.generate_key()))
+    db = f"sqlite:///{tmp_path / 'wl.db'}"
+    factory = resolve_factory(RecognizerEntry(name="faces"))
+    off = factory({"watchlist_db": db})
+    assert isinstance(off, FaceRecognizer) and isinstance(off, TrackRecognizer)
+    assert off.is_authorised(T0, (33.5, -7.6)) is False  # no centre: never authorised
+    obs = _pass(_astronaut_head(), track_id=1, frames=1)[0]
+    assert off.observe(obs) == [] and off._tracks == {}
+    with pytest.raises(ValueError, match="AMANE_UNIT_TOKEN"):
+        factory({"watchlist_db": db, "center_url": "http://127.0.0.1:9"})
+    monkeypatch.setenv("AMANE_UNIT_TOKEN", "amane_unit_test")
+    on = factory({"watchlist_db": db, "center_url": "http://127.0.0.1:9", "recognizer": {"top_k": 5}})
+    assert isinstance(on, FaceRecognizer)
+    assert isinstance(on.is_authorised, CenterAuthorisation) and on.config.top_k == 5
+    assert on.is_authorised(T0, (33.5, -7.6)) is False  # centre unreachable: fail closed
+    with pytest.raises(ValueError, match="extra"):
+        factory({"watchlist_db": db, "colour": "red"})

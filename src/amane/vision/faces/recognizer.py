@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from amane.core.messages import AlertKind, Severity
 from amane.vision.faces.matcher import Gallery, TrackFaces, decide
-from amane.vision.faces.pipeline import FacePipeline
+from amane.vision.faces.pipeline import FacePipeline, FacePipelineConfig
 from amane.vision.recognize import Finding, TrackObservation
 
 logger = logging.getLogger(__name__)
@@ -173,3 +173,53 @@ def _b64(data: bytes) -> str:
     import base64
 
     return base64.b64encode(data).decode("ascii")
+
+
+class FacesPluginOptions(BaseModel):
+    """``unit.yaml`` options of the ``faces`` recogniser plug-in."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pipeline: FacePipelineConfig = Field(default_factory=FacePipelineConfig,
+                                         description="Detector, embedder, quality gate.")
+    recognizer: FaceRecognizerConfig = Field(default_factory=FaceRecognizerConfig, description="Matching.")
+    watchlist_db: str | None = Field(
+        None, description="Watchlist database URL (default $AMANE_WATCHLIST_DB; key: $AMANE_WATCHLIST_KEY)."
+    )
+    center_url: str | None = Field(
+        None, description="Centre asked for live-identification authorisation; None: matching stays off."
+    )
+    token_env: str = Field("AMANE_UNIT_TOKEN", description="Environment variable holding the unit's token.")
+    authorisation_ttl_s: float = Field(15.0, gt=0.0, le=300.0, description="How long an answer is trusted.")
+
+
+def _never(now: datetime, position: Position) -> bool:
+    return False
+
+
+def build_recognizer(options: dict[str, object]) -> FaceRecognizer:
+    """The ``faces`` plug-in of ``unit.yaml`` (see :class:`FacesPluginOptions`).
+
+    Without ``center_url`` live identification can never be authorised, so nothing is matched.
+    The unit sets ``recognizer.position`` to its GPS (a callable returning (lat, lon) or None).
+    """
+    import os
+
+    import httpx
+
+    from amane.watchlists.faces_authorisation import CenterAuthorisation
+    from amane.watchlists.faces_service import FaceWatchlistService
+
+    opts = FacesPluginOptions.model_validate(options)
+    pipeline = FacePipeline(opts.pipeline)
+    service = FaceWatchlistService.open(opts.watchlist_db, pipeline=pipeline)
+    authorised: Callable[[datetime, Position], bool] = _never
+    if opts.center_url:
+        token = os.environ.get(opts.token_env)
+        if not token:
+            raise ValueError(f"faces: center_url is set but ${opts.token_env} (the unit token) is not")
+        authorised = CenterAuthorisation(httpx.Client(base_url=opts.center_url), token=token,
+                                         ttl_s=opts.authorisation_ttl_s)
+    else:
+        logger.warning("faces: no center_url: live face identification can never be authorised (off)")
+    return FaceRecognizer(pipeline, service.gallery(), is_authorised=authorised, config=opts.recognizer)
