@@ -59,15 +59,13 @@ def handle(center: Center, state: DispatchState, kind: str, data: dict[str, Any]
             callsign, status = str(data.get("callsign")), str(data.get("status"))
             if state.seen_status.get(callsign) == status:
                 return []
-            state.seen_status[callsign] = status
-            if status not in TRACKED:
-                return []
-            received = _time(data.get("last_seen_at")) or datetime.now(UTC)
-            incident = service.unit_step(
-                session=session, callsign=callsign, status=status, received_at=received
-            )
-            if incident is not None:
-                changed.append(views.to_public(session, incident))
+            if status in TRACKED:
+                received = _time(data.get("last_seen_at")) or datetime.now(UTC)
+                incident = service.unit_step(
+                    session=session, callsign=callsign, status=status, received_at=received
+                )
+                if incident is not None:
+                    changed.append(views.to_public(session, incident))
         elif kind == "message.updated":
             for delivery in data.get("deliveries", []):
                 if delivery.get("state") not in ("delivered", "read"):
@@ -81,6 +79,8 @@ def handle(center: Center, state: DispatchState, kind: str, data: dict[str, Any]
                 )
                 if incident is not None:
                     changed.append(views.to_public(session, incident))
+    if kind == "unit.position":  # remembered once applied: a step that failed is retried on the next beat
+        state.seen_status[str(data.get("callsign"))] = str(data.get("status"))
     return changed
 
 
