@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -52,17 +53,54 @@ def _insert_ignoring_duplicates(session: Session) -> Insert:
     return sqlite.insert(Alert).on_conflict_do_nothing(index_elements=["id"])
 
 
+_COLUMNS = ("id", "kind", "severity", "unit_id", "camera_id", "observed_at", "received_at", "lat", "lon",
+            "bearing_deg", "summary", "payload", "declared_evidence", "status", "updated_at")
+_SQLITE_INSERT = (f"INSERT INTO alerts ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)}) "
+                  "ON CONFLICT (id) DO NOTHING")
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy's SQLite DateTime stores (naive UTC, see UTCDateTime)
+
+
+def _sqlite_value(column: str, value: Any) -> Any:
+    if column in ("observed_at", "received_at", "updated_at"):
+        return value.astimezone(UTC).strftime(_SQLITE_TIME)
+    if column in ("payload", "declared_evidence"):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value) if column == "id" else value
+
+
+def _insert_sqlite(session: Session, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
+    """SQLite: which ids are new, then one ``executemany`` of plain tuples.
+
+    SQLite's per-row SQLAlchemy processing cost more than the insert itself. Checking first is
+    race-free here: the group-commit transaction began with ``BEGIN IMMEDIATE``, so no other
+    writer (worker or process) can insert between the check and the insert.
+    """
+    ids = [str(r["id"]) for r in rows]
+    marks = ", ".join("?" for _ in ids)
+    connection = session.connection()
+    existing = {r[0] for r in connection.exec_driver_sql(f"SELECT id FROM alerts WHERE id IN ({marks})",
+                                                         tuple(ids))}
+    new = [r for r in rows if str(r["id"]) not in existing]
+    if new:
+        params = [tuple(_sqlite_value(c, r[c]) for c in _COLUMNS) for r in new]
+        connection.exec_driver_sql(_SQLITE_INSERT, params)  # type: ignore[arg-type]
+    return {r["id"] for r in new}
+
+
 def insert_alerts(session: Session, items: Sequence[tuple[WireAlert, datetime]]) -> list[str]:
     """Group-commit handler: insert alerts not stored yet; one ``stored``/``duplicate`` per item.
 
-    ``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` makes this safe against a concurrent insert
-    of the same id by another worker: exactly one of them gets ``stored``.
+    On PostgreSQL ``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` makes this safe against a
+    concurrent insert of the same id by another worker: exactly one of them gets ``stored``.
     """
     first: dict[uuid.UUID, int] = {}
     for index, (alert, _) in enumerate(items):
         first.setdefault(alert.id, index)
     rows = [_row(items[i][0], items[i][1]) for i in first.values()]
-    stored = set(session.scalars(_insert_ignoring_duplicates(session).returning(Alert.id), rows))
+    if session.get_bind().dialect.name == "sqlite":
+        stored = _insert_sqlite(session, rows)
+    else:
+        stored = set(session.scalars(_insert_ignoring_duplicates(session).returning(Alert.id), rows))
     return [
         "stored" if alert.id in stored and first[alert.id] == index else "duplicate"
         for index, (alert, _) in enumerate(items)
