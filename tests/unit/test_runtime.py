@@ -189,3 +189,37 @@ def test_slots_keep_only_the_newest_frame_and_count_the_replaced() -> None:
     assert (first and first.camera_id, second and second.index) == ("rear", 4)  # oldest waiting first
     assert replaced == ["front"] * 4
     assert slots.take(frozenset({"front"}), 0.01) is None
+
+
+def test_a_slow_pipeline_drops_stale_frames_instead_of_queueing(tmp_path: Path) -> None:
+    """A 40 fps camera and a detector that needs 50 ms: the unit analyses what it can, newest first."""
+    import time
+
+    from amane.core.detections import Detections
+    from amane.sim.source import SimCamera, SimSource
+
+    class SlowDetector:
+        def detect(self, image: np.ndarray, regions: object = None) -> Detections:  # type: ignore[type-arg]
+            time.sleep(0.05)
+            return Detections.empty()
+
+    source = SimSource(
+        [SimCamera("front", SceneConfig(width=160, height=90, seed=2))], fps=40.0, realtime=True
+    )
+    config = unit_config(tmp_path, tmp_path / "unused.avi").model_copy(update={"sources": []})
+    runtime = UnitRuntime(config, sources=[source], plugins=([], []), detector_factory=SlowDetector)
+    runtime.start_threads()
+    time.sleep(2.0)
+    runtime.stop_threads()
+    runtime.refresh_metrics()
+    frames = runtime.metrics.frames
+    analysed = sum(frames.labels(camera="front", outcome=o)._value.get() for o in ("analysed", "still"))
+    dropped = sum(
+        frames.labels(camera="front", outcome=o)._value.get()
+        for o in ("dropped_replaced", "dropped_stale", "source_dropped")
+    )
+    made = source.stats.frames_read + source.stats.frames_dropped
+    runtime.close()
+    assert analysed <= 2.0 / 0.05 + 2  # never more than the detector can do
+    assert dropped >= 20  # the rest was dropped, not queued
+    assert made - 2 <= analysed + dropped <= made  # every frame the camera made is accounted for
