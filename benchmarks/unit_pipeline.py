@@ -167,6 +167,12 @@ def run_streams(
             "analysed_fps": round((after[cid] - before[cid]) / elapsed, 2),
             "drops": int(drops),
         }
+    stage = runtime.metrics.stage_seconds
+    stage_ms = {}
+    for name in ("motion", "detect", "track", "recognize", "analyze", "evidence", "total"):
+        total = sum(stage.labels(camera=c, stage=name)._sum.get() for c, _ in cams)
+        count = sum(_hist_count(stage.labels(camera=c, stage=name)) for c, _ in cams)
+        stage_ms[name] = round(1000 * total / count, 2) if count else None
     runtime.close()
     lat = sorted(latencies)
     analysed = sum(after[c] - before[c] for c, _ in cams)
@@ -188,6 +194,7 @@ def run_streams(
         "alerts": len(lat),
         "latency_p50_ms": round(1000 * statistics.median(lat), 1) if lat else None,
         "latency_p95_ms": round(1000 * lat[min(len(lat) - 1, int(0.95 * len(lat)))], 1) if lat else None,
+        "stage_wall_ms_mean": stage_ms,
         "cpu_cores_used": round(cpu, 2),
         "cpu_ms_per_frame": round(cpu_ms, 2),
         "analysis_thread_cpu_ms_per_frame": round(thread_ms, 2),
@@ -197,6 +204,11 @@ def run_streams(
         "rss_mb": round(rss, 1),
         "max_rss_mb": round(usage1.ru_maxrss / 1024, 1),
     }
+
+
+def _hist_count(child: Any) -> float:
+    """Observations of one histogram child (the +Inf bucket)."""
+    return float(sum(b.get() for b in child._buckets))
 
 
 def _analysed(frames: Any, camera: str) -> float:
@@ -279,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{result['alerts']} alerts   (target p95 <= 300)"
     )
     print(f"bearing error max      {result['bearing_error_max_deg']} deg   (target <= 1)")
+    stages = ", ".join(f"{k} {v}" for k, v in result["stage_wall_ms_mean"].items())
+    print(f"stage wall ms (mean)   {stages}")
     print(
         f"cpu cores used         {result['cpu_cores_used']}   rss {result['rss_mb']} MB "
         f"(max {result['max_rss_mb']} MB)"
