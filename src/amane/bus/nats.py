@@ -137,6 +137,11 @@ class NatsOptions(BaseModel):
     tls_cert: str | None = Field(default=None, description="Client certificate (mutual TLS)")
     tls_key: str | None = Field(default=None, description="Client key (mutual TLS)")
     name: str = Field(default="amane", max_length=64, description="Connection name shown in NATS monitoring")
+    manage_streams: bool = Field(
+        default=True,
+        description="Create/update the streams at connect (the centre); false for units, whose "
+        "accounts may not touch the JetStream API",
+    )
 
 
 @dataclass(frozen=True)
@@ -385,7 +390,8 @@ class NatsBus:
                 self._js = self._nc.jetstream(timeout=self.options.publish_timeout_s)
             assert self._js is not None
             if not self._streams_ready:
-                await self.ensure_streams()
+                if self.options.manage_streams:
+                    await self.ensure_streams()
                 self._streams_ready = True
             return self._nc, self._js
 
@@ -422,6 +428,8 @@ class NatsBus:
         logger.debug("nats: %s", err)
 
     async def _on_disconnected(self) -> None:
+        if self.closed:
+            return
         logger.warning("nats: disconnected from %s; reconnecting", self.target.servers)
 
     async def _on_reconnected(self) -> None:
