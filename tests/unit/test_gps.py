@@ -91,3 +91,48 @@ def test_simulated_drive_moves_along_its_route() -> None:
     b = driver.fix()
     assert a is not None and b is not None and (a.lat, a.lon) != (b.lat, b.lon)
     assert b.heading_deg is not None and b.speed_mps == 1000.0
+
+
+def test_gpsd_client_reads_tpv_reports_and_reconnects() -> None:
+    """A stand-in gpsd on a free port (the receiver is hardware): TPV reports become fixes."""
+    import json
+    import socket
+    import threading
+
+    from amane.unit.gps import GpsdClient
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    watch: list[bytes] = []
+
+    def serve() -> None:
+        for lat in (34.01, 34.02):  # two sessions: the client reconnects after the first closes
+            conn, _ = server.accept()
+            watch.append(conn.recv(200))
+            reports = [
+                {"class": "VERSION"},
+                {"class": "TPV", "mode": 1},
+                {"class": "TPV", "mode": 3, "lat": lat, "lon": -6.83, "track": 271.5, "speed": 8.2},
+            ]
+            conn.sendall(b"".join(json.dumps(r).encode() + b"\n" for r in reports) + b"not json\n")
+            time.sleep(0.2)
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    client = GpsdClient("127.0.0.1", port)
+    seen = set()
+    for _ in range(400):
+        fix = client.fix()
+        if fix is not None:
+            seen.add(round(fix.lat, 2))
+            assert fix.heading_deg == 271.5 and fix.speed_mps == 8.2
+        if seen == {34.01, 34.02}:
+            break
+        time.sleep(0.01)
+    client.close()
+    server.close()
+    assert seen == {34.01, 34.02}
+    assert watch[0].startswith(b"?WATCH=")
