@@ -19,6 +19,7 @@ from sqlalchemy import text
 
 from amane import __version__
 from amane.center.alerts.router import RAW_ROUTES as ALERT_RAW_ROUTES
+from amane.center.alerts.router import IngestFastPath
 from amane.center.alerts.router import router as alerts_router
 from amane.center.audit.router import router as audit_router
 from amane.center.auth.router import router as auth_router
@@ -103,6 +104,7 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     app.router.routes[0:0] = ALERT_RAW_ROUTES  # first: matched before FastAPI walks its included routers
+    app.add_middleware(IngestFastPath)
     if serve_dashboard and (WEB_STATIC / "index.html").is_file():
         app.mount("/", StaticFiles(directory=WEB_STATIC, html=True), name="dashboard")
     open_routes = unguarded_routes(app.routes, public_mounts=PUBLIC_MOUNTS)
