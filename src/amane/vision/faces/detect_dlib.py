@@ -1,7 +1,7 @@
 """``dlib-hog``: dlib's HOG + linear SVM frontal face detector (no model file; ships in dlib).
 
-Fast by design: it looks at a copy of the image reduced to ``max_side`` pixels (HOG finds faces
-from about 80 px wide, so large photos lose nothing), upsamples only when nothing was found and
+Fast by design: it looks at a copy of the image reduced to ``max_side`` pixels (480 by default; HOG
+finds faces from about 80 px wide, so portraits lose nothing), upsamples only when nothing was found and
 the image is small (a person crop from a street camera), and maps the boxes back to full
 resolution, where landmarks and embeddings are computed.
 """
@@ -27,7 +27,7 @@ class DlibHogConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["dlib-hog"] = "dlib-hog"
-    max_side: int = Field(640, ge=160, le=4096, description="Detect on a copy reduced to this longest side.")
+    max_side: int = Field(480, ge=160, le=4096, description="Detect on a copy reduced to this longest side.")
     min_score: float = Field(
         0.0, ge=-1.0, le=3.0, description="SVM score threshold (dlib's default 0; lower finds more, falsely)."
     )
