@@ -102,6 +102,8 @@ class TrackState:
     times: deque[float] = field(default_factory=deque)
     boxes: deque[FloatArray] = field(default_factory=deque)
     grounds: deque[FloatArray] = field(default_factory=deque)
+    raws: deque[int] = field(default_factory=deque)
+    """The tracker id of each sample."""
     confidence: float = 0.0
     last_seen: float = 0.0
     max_height_rate: float = 1.5
@@ -133,12 +135,14 @@ class TrackState:
         self.times.append(t)
         self.boxes.append(box)
         self.grounds.append(ground)
+        self.raws.append(raw_id)
         self.last_seen = t
         self.confidence = confidence
         while self.times and self.times[0] < t - history_s:
             self.times.popleft()
             self.boxes.popleft()
             self.grounds.popleft()
+            self.raws.popleft()
         self._vel_cache.clear()
 
     def samples_since(self, t0: float) -> int:
@@ -154,6 +158,7 @@ class TrackState:
         ``None`` when the window holds fewer than 3 samples, covers less than half of ``window_s``,
         or has a gap longer than ``max_gap_s`` (speed across a long occlusion is a guess), or the box
         height jumps (``max_height_rate``: legs hidden by an obstacle move the foot point, not the person).
+        Only samples of the current tracker id count: a wrong re-association must not look like a sprint.
         """
         if window_s in self._vel_cache:
             return self._vel_cache[window_s]
@@ -176,6 +181,8 @@ def _slope(track: TrackState, window_s: float, max_gap_s: float, max_height_rate
     # Plain Python on purpose: a window holds a dozen samples, where numpy's call overhead dominates.
     now = track.times[-1]
     i = track.samples_since(now - window_s)
+    while i < len(track.raws) - 1 and track.raws[i] != track.raws[-1]:
+        i += 1  # only the current tracker id: a wrong re-association must not look like a sprint
     n = len(track.times) - i
     if n < 3:
         return None
@@ -282,7 +289,9 @@ class TrackBook:
             if kind_of(track.class_id) != kind:
                 continue
             if not np.isnan(ground).any() and not np.isnan(track.ground).any():
-                d = float(np.linalg.norm(ground - track.ground)) / self.config.max_distance_m
+                v = track.velocity(1.0)  # where it would be now, had it kept walking
+                predicted = track.ground if v is None else track.ground + v * gap
+                d = float(np.linalg.norm(ground - predicted)) / self.config.max_distance_m
             else:
                 d = float(np.linalg.norm(foot - track.foot)) / (self.config.max_distance_heights * height)
             if d <= 1.0 and d < best_d:
