@@ -105,6 +105,10 @@ def test_face_lead_needs_two_different_reviewers_by_default(sqlite_world: World)
     assert world.client.post(act, json={"action": "confirm"}).status_code == 409
     world.login("supervisor")
     assert world.client.post(act, json={"action": "confirm"}).json()["status"] == "confirmed"
+    matches = _audit(world, "face.match")  # the match itself is audited on arrival, once
+    assert [m.target for m in matches] == [f"alert:{alert.id}"] and matches[0].actor == "unit:RBT-1"
+    world.client.post("/api/v1/alerts", content=encode(alert), headers=world.unit_headers())  # re-sent
+    assert len(_audit(world, "face.match")) == 1
 
 
 def _jpeg(img: np.ndarray) -> bytes:

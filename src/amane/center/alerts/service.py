@@ -16,6 +16,7 @@ from amane.center.alerts.schemas import AlertPublic, EvidencePublic, TransitionP
 from amane.center.alerts.workflow import AlertStatus, ReviewAction, next_status
 from amane.center.audit import service as audit
 from amane.center.errors import NotFound
+from amane.center.faces.audit import audit_face_matches
 from amane.core.messages import Alert as WireAlert
 from amane.core.messages import AlertKind, GeoPoint
 from amane.store.models import Alert, AlertTransition
@@ -101,6 +102,7 @@ def insert_alerts(session: Session, items: Sequence[tuple[WireAlert, datetime]])
         stored = _insert_sqlite(session, rows)
     else:
         stored = set(session.scalars(_insert_ignoring_duplicates(session).returning(Alert.id), rows))
+    audit_face_matches(session, (items[i][0] for i in first.values() if items[i][0].id in stored))
     return [
         "stored" if alert.id in stored and first[alert.id] == index else "duplicate"
         for index, (alert, _) in enumerate(items)
