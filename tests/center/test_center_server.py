@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -76,3 +77,30 @@ def test_amane_center_serves_the_api(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+async def test_serve_in_the_callers_event_loop(tmp_path: Path) -> None:
+    """What ``amane demo`` does: the centre and its own tasks in one event loop."""
+    from amane.center.app import create_app
+    from amane.center.server import server
+    from amane.config import CenterSettings
+
+    app = create_app(
+        CenterSettings(database_url=f"sqlite:///{tmp_path / 'e.db'}", data_dir=tmp_path / "d"),
+        serve_dashboard=False,
+    )
+    port = _free_port()
+    uv = server(app, host="127.0.0.1", port=port, log_level="warning")
+    task = asyncio.create_task(uv.serve())
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            for _ in range(200):
+                if uv.started:
+                    break
+                await asyncio.sleep(0.05)
+            assert (await client.get("/api/v1/health")).json()["status"] == "ok"
+            assert app.state.center.started
+    finally:
+        uv.should_exit = True
+        await task
+    assert not app.state.center.started

@@ -68,26 +68,11 @@ def center(config: ConfigOption = None,
            workers: Annotated[int, typer.Option(help="Worker processes on one port (bus_url=nats://)")] = 1,
            ) -> None:
     """Run the command-centre server (HTTP API, dashboard, live feed, bus consumers)."""
-    import uvicorn
-
     from amane.center.app import create_app
+    from amane.center.server import run
 
     settings = _settings(config)
-    if workers != 1:
-        from amane.center.workers import WorkersRefusedError, run_workers
-
-        try:
-            run_workers(settings, config, host=host or settings.host, port=port or settings.port,
-                        workers=workers)
-        except WorkersRefusedError as err:
-            typer.echo(f"error: {err}", err=True)
-            raise typer.Exit(2) from err
-        return
-    app = create_app(settings)
-    # permessage-deflate costs more CPU per live event than everything else the event needs; the
-    # dashboards are on the local network, so frames go uncompressed.
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, loop="uvloop", http="httptools",
-                ws="websockets-sansio", ws_per_message_deflate=False, log_level="info", access_log=False)
+    run(create_app(settings), host=host or settings.host, port=port or settings.port)
 
 
 @user_app.command("add")
