@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from amane.center.dispatch import kpi, roster
@@ -31,6 +33,19 @@ def test_four_team_pattern_covers_every_shift_once() -> None:
     # nobody works more than two shifts in a row (days then nights), and a rest follows
     runs = [len(list(g)) for _, g in itertools.groupby(pattern * 2)]
     assert max(runs) <= 2
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False))
+def test_rotation_properties(hours: float) -> None:
+    pattern = roster.four_teams_twelve_hours()
+    at = ANCHOR + timedelta(hours=hours)
+    team = roster.team_at(pattern, ANCHOR, 12, at)
+    assert team in "ABCD" and len(team) == 1  # always exactly one team on shift
+    assert roster.team_at(pattern, ANCHOR, 12, at + timedelta(days=8)) == team  # the cycle is 8 days
+    assert roster.team_at(pattern, ANCHOR, 12, at + timedelta(hours=12)) != team or (
+        roster.team_at(pattern, ANCHOR, 12, at + timedelta(hours=24)) != team
+    )  # never three shifts running
 
 
 @pytest.mark.parametrize(
@@ -57,8 +72,7 @@ def _roster(world: World) -> None:
     assert response.status_code == 200, response.text
 
 
-def test_duty_now_and_off_duty_units_are_not_recommended(sqlite_world: World) -> None:
-    world = sqlite_world
+def test_duty_now_and_off_duty_units_are_not_recommended(world: World) -> None:
     add_unit(world, "CAR-C")
     add_unit(world, "FREE-1")  # in no team: unrostered units are not filtered by the roster
     _roster(world)
@@ -129,8 +143,7 @@ def test_kpis_by_hand() -> None:
     assert [r.group for r in overall] == ["all"] and overall[0].incidents == 6
 
 
-def test_kpis_change_with_a_dispatch_and_csv_is_audited(sqlite_world: World) -> None:
-    world = sqlite_world
+def test_kpis_change_with_a_dispatch_and_csv_is_audited(world: World) -> None:
     beat(world, "RBT-1", RABAT[0] + 0.001, RABAT[1])
     world.login("operator")
     received = datetime.now(UTC) - timedelta(minutes=5)
