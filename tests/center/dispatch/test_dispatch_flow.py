@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from amane.center.dispatch.models import TimelineEvent
+from amane.exchange import cap, eido
 from amane.store.models import AuditEntry
 
 from ..conftest import World
@@ -79,6 +80,17 @@ def test_full_lifecycle(world: World) -> None:
         "incident_closed",
     ]
     assert [k for k in timeline_kinds(world, iid) if k in expected] == expected
+
+    document = world.client.get(f"/api/v1/dispatch/incidents/{iid}/eido")
+    assert document.status_code == 200
+    eido.validate(document.json())
+    assert document.json()["incidentComponent"]["incidentStatusCommonRegistryText"] == ["Closed"]
+    alert = world.client.get(f"/api/v1/dispatch/incidents/{iid}/cap")
+    assert alert.status_code == 200 and alert.headers["content-type"].startswith("application/cap+xml")
+    cap.validate(alert.content)
+    with world.center.db.session() as session:
+        actions = set(session.execute(select(AuditEntry.action)).scalars())
+    assert {"dispatch.assign", "dispatch.close", "export.eido", "export.cap", "message.send"} <= actions
 
 
 def test_override_needs_reason_and_is_audited(world: World) -> None:
