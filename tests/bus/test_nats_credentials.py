@@ -155,3 +155,23 @@ def test_secret_file_is_created_private_and_reused(tmp_path: Path) -> None:
     path.write_bytes(b"short")
     with pytest.raises(ValueError, match="too short"):
         load_or_create_secret(path)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "expect"),
+    [
+        (["config", "--no-db", "--unit", "RBT-1:casa", "--unit", "RBT-2:rabat"], 0, "amane.broadcast.rabat"),
+        (["config", "--no-db", "--unit", "RBT-1"], 2, "ID:REGION"),
+        (["config", "--no-db", "--unit", "A.B:casa"], 2, "--unit A.B:casa"),
+        (["url", "RBT-1", "--server", "nats://10.0.0.5:4222"], 0, "manage_streams=false"),
+        (["url", "center", "--server", "http://x"], 2, "nats://host:port"),
+    ],
+)
+def test_nats_cli(args: list[str], code: int, expect: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from amane.bus.cli import nats_app
+
+    result = CliRunner().invoke(nats_app, [*args, "--secret-file", str(tmp_path / "secret")])
+    assert result.exit_code == code, result.output
+    assert expect in result.output

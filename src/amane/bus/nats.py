@@ -469,14 +469,17 @@ class NatsBus:
             max_waiting=512,
         )
         try:
-            await js.add_consumer(stream, config=config)
-        except nats.js.errors.BadRequestError as err:  # exists with other settings: keep it, say so
-            logger.warning("consumer %s/%s exists with other settings (%s); using it", stream, durable, err)
-        except nats.js.errors.NotFoundError:
-            self._streams_ready = False  # the stream vanished (JetStream reset): make it again
-            await self._connection()
-            await js.add_consumer(stream, config=config)
-        return await js.pull_subscribe_bind(durable=durable, stream=stream)
+            try:
+                await js.add_consumer(stream, config=config)
+            except nats.js.errors.BadRequestError as err:  # exists with other settings: keep it, say so
+                logger.warning("consumer %s/%s has other settings (%s); using it", stream, durable, err)
+            except nats.js.errors.NotFoundError:
+                self._streams_ready = False  # the stream vanished (JetStream reset): make it again
+                await self._connection()
+                await js.add_consumer(stream, config=config)
+            return await js.pull_subscribe_bind(durable=durable, stream=stream)
+        except (TimeoutError, nats.errors.Error) as err:
+            raise BusUnavailableError(f"cannot bind consumer {stream}/{durable}: {err!r}") from err
 
     # -- the Bus protocol ---------------------------------------------------------------------
     async def publish(self, subject: str, data: bytes) -> None:
