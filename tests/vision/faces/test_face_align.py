@@ -9,7 +9,7 @@ import dlib
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.vision.faces.conftest import astronaut_bgr
+from tests.vision.faces.face_scenes import astronaut_bgr
 
 from amane.vision.faces.align import (
     ARCFACE_TEMPLATE,

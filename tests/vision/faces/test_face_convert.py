@@ -7,7 +7,7 @@ from pathlib import Path
 import dlib
 import numpy as np
 import pytest
-from tests.vision.faces.conftest import astronaut_bgr
+from tests.vision.faces.face_scenes import astronaut_bgr
 
 from amane.vision.faces.dlib_convert import DlibModelError, convert, read_layers
 from amane.vision.faces.embed_dlib import DlibResnetConfig, DlibResnetEmbedder, training_margin

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.vision.faces.conftest import astronaut_bgr
+from tests.vision.faces.face_scenes import astronaut_bgr
 
 from amane.vision.faces import FacePipeline, FacePipelineConfig, PhotoRefused
 from amane.vision.faces.quality import QualityConfig, pose

@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from tests.vision.faces.conftest import astronaut_bgr, lfw_head, paste_person, street
+from tests.vision.faces.face_scenes import astronaut_bgr, lfw_head, paste_person, street
 
 from amane.core.messages import AlertKind
 from amane.vision.faces import FacePipeline

@@ -1,4 +1,7 @@
-"""Real face images that ship in PyPI packages, and a rendered street scene to paste them into."""
+"""Real face images that ship in PyPI packages, and a rendered street scene to paste them into.
+
+(Not a conftest: two conftest.py files in test folders without ``__init__.py`` collide.)
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import pytest
 import skimage
 import skimage.data
 
@@ -64,8 +66,3 @@ def paste_person(frame: Image, head: Image, x: int, y: int,
     bx = x + hw // 2 - body_w // 2
     cv2.rectangle(frame, (bx, y + hh), (bx + body_w, y + hh + body_h), (40, 60, 150), -1)
     return (float(bx), float(y), float(bx + body_w), float(y + hh + body_h))
-
-
-@pytest.fixture(scope="session")
-def astronaut() -> Image:
-    return astronaut_bgr()
