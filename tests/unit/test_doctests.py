@@ -18,6 +18,7 @@ MODULES = [
     "amane.sim.scene",
     "amane.sim.city",
     "amane.sim.source",
+    "amane.sim.panorama",
 ]
 
 

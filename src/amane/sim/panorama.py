@@ -42,7 +42,12 @@ class PanoramaTruth:
     lingering: bool
 
     def covers(self, bearing_deg: float, margin_deg: float = 0.0) -> bool:
-        """Whether a bearing points at the actor (between its edges, give or take ``margin_deg``)."""
+        """Whether a bearing points at the actor (between its edges, give or take ``margin_deg``).
+
+        >>> t = PanoramaTruth("front", 0, 0.0, 355.0, 5.0, None, False)
+        >>> t.covers(2.0), t.covers(358.0), t.covers(8.0), t.covers(8.0, margin_deg=3.0)
+        (True, True, False, True)
+        """
         width = (self.right_deg - self.left_deg) % 360.0
         return (bearing_deg - self.left_deg + margin_deg) % 360.0 <= width + 2 * margin_deg
 
