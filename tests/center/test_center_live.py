@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from starlette.websockets import WebSocketDisconnect
 
 from amane.bus import MemoryBus
 from amane.center.auth.roles import Role
 from amane.center.live.hub import LiveHub, Scope
 from amane.core.messages import encode
+from amane.store.models import Unit
 
 from .conftest import World
 from .test_center_alerts import make_alert
@@ -156,3 +158,25 @@ async def test_batched_client_gets_piled_up_events_in_one_message() -> None:
     (only,) = (json.loads(m) for m in batched.sent)  # all five were queued before its first send
     assert only["type"] == "batch" and [e["data"]["n"] for e in only["events"]] == [0, 1, 2, 3, 4]
     await hub.stop()
+
+
+def test_a_silent_unit_is_announced_offline(sqlite_url: str, tmp_path: Any) -> None:
+    from .conftest import build_world
+
+    for world in build_world(sqlite_url, tmp_path, offline_sweep_seconds=0):  # sweeps driven by the test
+        _check_offline_sweep(world)
+
+
+def _check_offline_sweep(world: World) -> None:
+    world.login("operator")
+    center = world.center
+    assert _beat(world).status_code == 200
+    with world.client.websocket_connect("/api/v1/live") as ws:
+        assert world.client.portal.call(center.sweep_offline_once) == []  # type: ignore[union-attr]
+        with center.db.writing() as session:
+            session.execute(update(Unit).values(last_seen_at=datetime.now(UTC) - timedelta(seconds=40)))
+        gone = world.client.portal.call(center.sweep_offline_once)  # type: ignore[union-attr]
+        assert [u.callsign for u in gone] == ["RBT-1"]
+        event = ws.receive_json()
+        assert event["type"] == "unit.updated" and event["data"]["callsign"] == "RBT-1"
+        assert event["data"]["online"] is False

@@ -23,7 +23,7 @@ from amane.center.alerts.schemas import AlertPublic
 from amane.center.alerts.service import insert_alerts, public_from_wire
 from amane.center.live.hub import LiveHub, Scope
 from amane.center.units.schemas import UnitPublic
-from amane.center.units.service import UnitIdentity, apply_heartbeats
+from amane.center.units.service import UnitIdentity, apply_heartbeats, list_units
 from amane.config import CenterSettings
 from amane.core.messages import Alert, Heartbeat, WireMessage, decode_as
 from amane.store import Database, upgrade
@@ -81,6 +81,7 @@ class Center:
         )
         self.unit_tokens = UnitTokenCache(settings.unit_token_cache_seconds)
         self._tasks: list[asyncio.Task[None]] = []
+        self._online: set[str] | None = None
         self.started = False
 
     def migrate(self) -> None:
@@ -101,6 +102,8 @@ class Center:
                 self._consume(beats, Heartbeat, self.ingest_heartbeat), name="bus-heartbeats"
             ),
         ]
+        if self.settings.offline_sweep_seconds > 0:
+            self._tasks.append(asyncio.create_task(self._sweep_offline(), name="offline-sweep"))
         self.started = True
 
     async def stop(self) -> None:
@@ -132,6 +135,29 @@ class Center:
     async def alert_changed(self, alert: AlertPublic) -> None:
         """Tell dashboards an alert changed (review step, new evidence)."""
         await self.live.publish_model("alert.updated", Scope.ALERTS, alert)
+
+    def _fleet(self) -> list[UnitPublic]:
+        with self.db.session() as session:
+            return list_units(session=session, online_within=self.online_within)
+
+    async def sweep_offline_once(self) -> list[UnitPublic]:
+        """Announce (``unit.updated``) the units that went offline since the last sweep; returns them."""
+        fleet = await asyncio.to_thread(self._fleet)
+        online = {u.callsign for u in fleet if u.online}
+        gone = [] if self._online is None else [u for u in fleet if u.callsign in self._online - online]
+        self._online = online
+        for unit in gone:
+            await self.live.publish_model("unit.updated", Scope.UNITS, unit)
+        return gone
+
+    async def _sweep_offline(self) -> None:
+        """Heartbeats announce a unit coming online; silence announces nothing, so look for it."""
+        while True:
+            try:
+                await self.sweep_offline_once()
+            except Exception as err:  # a database hiccup must not end the sweeps
+                logger.warning("offline sweep failed: %s", err)
+            await asyncio.sleep(self.settings.offline_sweep_seconds)
 
     async def _consume(self, sub: Any, model: type[WireMessage], handle: Any) -> None:
         """Handle up to ``CONSUME_IN_FLIGHT`` deliveries at once, so the group-commit writer can batch

@@ -79,6 +79,12 @@ class CenterSettings(BaseSettings):
     unit_online_seconds: int = Field(
         default=30, ge=1, le=3600, description="A unit is online when its last heartbeat is this recent"
     )
+    offline_sweep_seconds: float = Field(
+        default=5.0,
+        ge=0.0,
+        le=600.0,
+        description="How often dashboards are told which units went silent (unit.updated); 0: never",
+    )
     unit_token_cache_seconds: float = Field(
         default=5.0,
         ge=0.0,

@@ -13,7 +13,8 @@ A dashboard that connects with ``?batch=1`` accepts ``{"type": "batch", "events"
 messages: events queued while a send was in flight go out together (see ``LiveHub._send``).
 
 Scopes: ``alerts`` events (``alert.new``, ``alert.updated``) go to admin, supervisor, operator
-and analyst; ``units`` events (``unit.position``) to admin, supervisor and operator (an analyst
+and analyst; ``units`` events (``unit.position`` on a heartbeat, ``unit.updated`` when a unit
+goes offline) to admin, supervisor and operator (an analyst
 works on alerts, not on where the crews are now); an auditor gets no live feed at all.
 """
 
