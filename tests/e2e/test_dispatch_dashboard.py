@@ -1,5 +1,6 @@
 """Dispatch in the dashboard (headless Chromium): take a call by clicking the map, accept the
-recommendation, the unit drives there (heartbeats en_route along the way, then on_scene), the KPIs change.
+recommendation (by road, on a generated street grid), the unit drives there (heartbeats en_route along
+its route, then on_scene), the KPIs change.
 
 Uses Debian's chromium (never a downloaded browser); skips when it is absent. Saves docs/img/dispatch.png.
 """
@@ -21,16 +22,19 @@ import pytest
 import uvicorn
 
 from amane.center.app import create_app
+from amane.center.dispatch.state import DispatchSettings, DispatchState
 from amane.center.runtime import Center
 from amane.center.units import service as unit_service
 from amane.center.users import service as user_service
 from amane.demo.runner import demo_settings
+from amane.routing import RoadGraph, city_grid
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "dispatch.png"
 PASSWORD = "correct horse battery"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+MAP_CENTER = (34.0209, -6.8416)
 UNITS = {  # callsign: kind, region, start position (the map opens at 34.0209, -6.8416)
     "RBT-01": ("car", "hassan", (34.0290, -6.8300)),
     "RBT-M1": ("motorcycle", "agdal", (34.0170, -6.8470)),
@@ -42,6 +46,7 @@ UNITS = {  # callsign: kind, region, start position (the map opens at 34.0209, -
 class Running:
     url: str
     tokens: dict[str, str]
+    grid: RoadGraph
 
 
 def _free_port() -> int:
@@ -56,6 +61,9 @@ def centre(tmp_path: Path) -> Iterator[Running]:
     settings = demo_settings(tmp_path, "127.0.0.1", port)
     center = Center(settings)
     app = create_app(settings, center=center)
+    # a generated street grid around the demo map (60 x 60 junctions, 90 m blocks, some one-way streets)
+    grid = city_grid(side=60, origin=(MAP_CENTER[0] - 0.0243, MAP_CENTER[1] - 0.0292), seed=11)
+    app.state.dispatch = DispatchState(DispatchSettings(), travel=grid)
     tokens: dict[str, str] = {}
     with center.db.writing() as session:
         user_service.create_user(
@@ -74,7 +82,7 @@ def centre(tmp_path: Path) -> Iterator[Running]:
         threading.Event().wait(0.05)
     assert server.started, "centre did not start"
     try:
-        yield Running(f"http://127.0.0.1:{port}", tokens)
+        yield Running(f"http://127.0.0.1:{port}", tokens, grid)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -130,7 +138,8 @@ def test_take_call_accept_recommendation_unit_arrives_kpis_change(centre: Runnin
         expect(page.locator("#call-lat")).not_to_have_value("")
         page.click("#call-submit")
         accept = page.locator("#accept-recommendation")
-        expect(accept).to_contain_text("RBT-M1")  # the nearest unit (straight-line fallback: no map loaded)
+        expect(accept).to_contain_text("RBT-M1")  # the nearest by road
+        expect(page.locator("path.route-line")).to_have_count(1)  # its road route, drawn on the map
         accept.click()
         expect(page.locator("#incident-status")).to_have_text("dispatched")
 
@@ -142,17 +151,11 @@ def test_take_call_accept_recommendation_unit_arrives_kpis_change(centre: Runnin
         assert order["kind"] == "goto"
         goal = order["location"]
         start = UNITS["RBT-M1"][2]
-        for step in range(1, 6):
-            f = step / 6
-            _beat(
-                client,
-                centre.tokens["RBT-M1"],
-                "RBT-M1",
-                start[0] + (goal["lat"] - start[0]) * f,
-                start[1] + (goal["lon"] - start[1]) * f,
-                "en_route",
-            )
-            time.sleep(0.15)
+        route = centre.grid.search((goal["lat"], goal["lon"]), [start]).route(0)
+        assert len(route) >= 3
+        for lat, lon in route[:: max(1, len(route) // 6)]:  # along its road route, status en route
+            _beat(client, centre.tokens["RBT-M1"], "RBT-M1", lat, lon, "en_route")
+            time.sleep(0.1)
         _beat(client, centre.tokens["RBT-M1"], "RBT-M1", goal["lat"], goal["lon"], "on_scene")
         expect(page.locator("#incident-status")).to_have_text("on_scene")
         expect(page.locator('#timeline li[data-kind="unit_en_route"]')).to_have_count(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import itertools
 
 import networkx as nx
 import numpy as np
@@ -144,3 +145,22 @@ def test_straight_line_checks(detour: float, speed: float, ok: bool) -> None:
     else:
         with pytest.raises(ValueError):
             StraightLine(detour=detour, speed_mps=speed)
+
+
+def test_routes_follow_the_search_tree_and_add_up() -> None:
+    g = city_grid(side=30, seed=4)
+    nodes = [5, 200, 640, 899]
+    target_node = 450
+    search = g.search(
+        (float(g.lat[target_node]), float(g.lon[target_node])), np.c_[g.lat[nodes], g.lon[nodes]]
+    )
+    index = {(float(a), float(b)): i for i, (a, b) in enumerate(zip(g.lat, g.lon, strict=True))}
+    for i, node in enumerate(nodes):
+        route = search.route(i)
+        if not np.isfinite(search.times[i]):
+            assert route == []
+            continue
+        path = [index[p] for p in route[1:-1]]  # the road nodes between the two end points
+        assert path[0] == node and path[-1] == target_node
+        total = sum(float(g.forward[a, b]) for a, b in itertools.pairwise(path))
+        assert total == pytest.approx(search.times[i], rel=1e-9)  # every hop is a real, directed edge

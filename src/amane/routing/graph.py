@@ -66,6 +66,36 @@ class Snap:
     gap_m: NDArray[np.float64]
 
 
+@dataclass(frozen=True)
+class Search:
+    """One search toward a target: each origin's time and, through the search tree, its route."""
+
+    graph: RoadGraph
+    target: LatLon
+    origins: NDArray[np.float64]
+    times: NDArray[np.float64]
+    start_nodes: NDArray[np.intp]
+    goal_node: int
+    toward: NDArray[np.int32] | None
+    """For each node, the next node on its fastest way to the target (-9999: none, scipy's mark)."""
+
+    def route(self, i: int) -> list[LatLon]:
+        """The way from origin ``i`` to the target: the origin, the road nodes, the target ([] if none)."""
+        if self.toward is None or not np.isfinite(self.times[i]):
+            return []
+        node = int(self.start_nodes[i])
+        points: list[LatLon] = [(float(self.origins[i, 0]), float(self.origins[i, 1]))]
+        for _ in range(self.graph.node_count):
+            points.append((float(self.graph.lat[node]), float(self.graph.lon[node])))
+            if node == self.goal_node:
+                break
+            node = int(self.toward[node])
+            if node < 0:
+                return []
+        points.append((float(self.target[0]), float(self.target[1])))
+        return points
+
+
 @dataclass
 class RoadGraph:
     """Directed road graph (see the module docstring). Build with :meth:`from_edges` or ``routing.osm``."""
@@ -155,10 +185,21 @@ class RoadGraph:
         the straight-line distance of the ``need``-th nearest origin driven at 30 km/h with a 1.4
         detour. Without ``need``, one unbounded search.
         """
+        return self.search(target, origins, need=need, horizon_s=horizon_s).times
+
+    def search(
+        self,
+        target: LatLon,
+        origins: Sequence[LatLon] | NDArray[np.float64],
+        *,
+        need: int | None = None,
+        horizon_s: float | None = None,
+    ) -> Search:
+        """:meth:`times_to` with the search tree kept, so that :meth:`Search.route` can draw each way."""
         arr = np.asarray(origins, dtype=np.float64).reshape(-1, 2)
-        if len(arr) == 0:
-            return np.zeros(0)
         goal = self.snap([target])
+        if len(arr) == 0:
+            return Search(self, target, arr, np.zeros(0), np.zeros(0, np.intp), int(goal.node[0]), None)
         start = self.snap(arr)
         access = (start.gap_m + goal.gap_m[0]) / self.access_speed_mps
         want = min(need or 0, len(arr))
@@ -170,11 +211,14 @@ class RoadGraph:
             straight = haversine_m(arr[:, 0], arr[:, 1], target[0], target[1])
             kth = np.partition(straight, want - 1)[want - 1] if want else 0.0
             limit = max(60.0, float(kth) * 1.4 / (30 / 3.6) + float(access.max()))
+        goal_node = int(goal.node[0])
         while True:
-            per_node = self.node_times_to(int(goal.node[0]), limit=limit)
+            per_node, toward = dijkstra(
+                self.reverse, directed=True, indices=goal_node, limit=limit, return_predecessors=True
+            )
             times = np.asarray(per_node[start.node] + access, dtype=np.float64)
             if not np.isfinite(limit) or int(np.isfinite(times).sum()) >= want:
-                return times
+                return Search(self, target, arr, times, start.node, goal_node, np.asarray(toward))
             limit = limit * 2 if limit < 86_400 else np.inf
 
     def density(self, point: LatLon, radius_m: float = 300.0) -> int:

@@ -91,5 +91,3 @@ def kpis(
         report = reports.report(session=session, group_by=group_by, region=region)  # type: ignore[arg-type]
     typer.echo(reports.to_csv(report), nl=False)
     db.dispose()
-
-

@@ -24,10 +24,13 @@ from amane.center.dispatch.state import DispatchState
 from amane.center.dispatch.views import get_incident, now
 from amane.center.errors import Invalid
 from amane.core.messages import GeoPoint
-from amane.routing import haversine_m
+from amane.routing import RoadGraph, haversine_m
 from amane.store.models import Unit
 
 logger = logging.getLogger(__name__)
+
+ROUTES = 3
+"""The first units of a recommendation get their road route drawn."""
 
 
 def active_units(session: Session) -> set[str]:
@@ -78,10 +81,18 @@ def recommend(
     target = (incident.lat, incident.lon)
     origins = np.c_[lat, lon]
     settings = state.settings
-    etas = state.travel.times_to(target, origins, need=settings.rank_at_least, horizon_s=settings.horizon_s)
+    search = None
+    if isinstance(state.travel, RoadGraph):
+        search = state.travel.search(
+            target, origins, need=settings.rank_at_least, horizon_s=settings.horizon_s
+        )
+        etas = search.times
+    else:
+        etas = state.travel.times_to(target, origins)
     dense = state.travel.density(target) >= settings.rules.dense_nodes_300m
     ranked = rank(candidates, list(etas), priority=incident.priority, dense=dense, config=settings.rules)
     by_sign = {c.callsign: c for c in candidates}
+    index = {c.callsign: i for i, c in enumerate(candidates)}
     units = [
         RecommendedUnit(
             callsign=r.callsign,
@@ -94,6 +105,7 @@ def recommend(
             rostered=by_sign[r.callsign].rostered,
             reasons=r.reasons,
             position=GeoPoint(lat=by_sign[r.callsign].lat, lon=by_sign[r.callsign].lon),
+            route=(search.route(index[r.callsign]) or None) if search and r.rank <= ROUTES else None,
         )
         for r in ranked
     ]

@@ -127,6 +127,9 @@ class RecommendedUnit(BaseModel):
     rostered: bool
     reasons: list[str]
     position: GeoPoint
+    route: list[tuple[float, float]] | None = Field(
+        default=None, description="Road route (lat, lon) to the incident, for the first units on a road graph"
+    )
 
 
 class ExcludedUnit(BaseModel):

@@ -12,7 +12,7 @@ const DISPATCHERS = new Set(["admin", "supervisor", "operator"]);
 const OPEN = new Set(["open", "dispatched", "on_scene", "cleared"]);
 const PRIORITY_COLOUR = { 1: "#ef4444", 2: "#f07a3a", 3: "#e0b341", 4: "#5b8def" };
 const state = { map: null, user: null, incidents: new Map(), selected: null, markers: new Map(), pending: null,
-  layer: null, kpiTimer: null, tab: "calls" };
+  layer: null, kpiTimer: null, tab: "calls", route: null };
 const $ = (selector, root = document) => root.querySelector(selector);
 
 window.addEventListener("amane:ready", (event) => init(event.detail).catch((err) => console.error(err)));
@@ -227,6 +227,7 @@ async function showRecommendation(id) {
   const rec = await call("POST", `${API}/incidents/${id}/recommend`);
   const primaries = rec.units.filter((u) => u.role === "primary");
   const top = primaries[0];
+  drawRoute(top);
   box.innerHTML = `<div class="meta">by ${escapeHtml(rec.method)}${rec.dense ? " · dense area" : ""} · ${rec.computed_ms.toFixed(1)} ms</div>`;
   if (top) {
     const accept = document.createElement("button");
@@ -245,6 +246,10 @@ async function showRecommendation(id) {
   for (const unit of rec.units.slice(0, 8)) {
     const tr = document.createElement("tr");
     tr.dataset.callsign = unit.callsign;
+    if (unit.route) {
+      tr.addEventListener("mouseenter", () => drawRoute(unit));
+      tr.addEventListener("mouseleave", () => drawRoute(top));
+    }
     tr.innerHTML = `<td>${unit.rank}</td><td>${escapeHtml(unit.callsign)} <small>${escapeHtml(unit.kind)}</small>
       <div class="meta">${unit.reasons.map(escapeHtml).join("; ")}</div></td><td>${minutes(unit.eta_s)}</td><td></td>`;
     if (unit !== top) {
@@ -267,6 +272,14 @@ async function showRecommendation(id) {
     box.append(Object.assign(document.createElement("div"), { className: "meta",
       textContent: `Not available: ${rec.excluded.map((e) => `${e.callsign} (${e.reason})`).join(", ")}` }));
   }
+}
+
+// The road route of a recommended unit (first units only, when the centre has a road graph).
+function drawRoute(unit) {
+  if (state.route) { state.route.remove(); state.route = null; }
+  if (!unit || !unit.route) return;
+  state.route = L.polyline(unit.route, { color: "#3fb68b", weight: 4, opacity: 0.9, dashArray: "8 6",
+    className: "route-line" }).addTo(state.layer);
 }
 
 async function dispatchUnit(id, callsign, reason, button) {
