@@ -56,6 +56,8 @@ class LineCrossingRule(Rule[LineCrossingConfig]):
         super().__init__(config, camera_id)
         self._side: dict[int, tuple[float, np.ndarray]] = {}
         self.counts = {"positive": 0, "negative": 0}
+        """Crossings per direction (a track flickering across the line counts once per ``cooldown_s``)."""
+        self._counted: dict[int, float] = {}
 
     def evaluate(self, scene: Scene) -> dict[Hashable, Alarm]:
         cfg = self.config
@@ -67,8 +69,9 @@ class LineCrossingRule(Rule[LineCrossingConfig]):
             sides = line.side(feet)
             for s, foot, side in zip(watched, feet, sides, strict=True):
                 crossed = self._crossing(s.identity, foot, float(side), line)
-                if crossed is None:
+                if crossed is None or scene.t - self._counted.get(s.identity, -np.inf) < cfg.cooldown_s:
                     continue
+                self._counted[s.identity] = scene.t
                 self.counts[crossed] += 1
                 if cfg.direction in ("any", crossed):
                     out[(s.identity, cfg.line)] = self.alarm(
@@ -81,6 +84,7 @@ class LineCrossingRule(Rule[LineCrossingConfig]):
                     )
         for ident in [i for i in self._side if i not in scene.tracks]:
             del self._side[ident]
+            self._counted.pop(ident, None)
         return out
 
     def _crossing(self, ident: int, foot: np.ndarray, side: float, line: object) -> str | None:
