@@ -1,22 +1,23 @@
-"""Live face identification authorisations, in their own table (created on first use).
+"""Live face identification authorisations (``face_live_authorisations``, migration 0004).
 
 An authorisation says who authorised live identification, under which legal reference, where
 (a circle: centre and radius) and when (start, end). It stops by itself at ``ends_at`` and at once
 when revoked (the kill switch revokes every active one).
+
+The table is part of the centre's schema (:class:`amane.store.models.Base`) and created by the
+Alembic migration ``0004_face_authorisations``, never on first use. The watchlist itself (persons,
+encrypted templates and photos) lives in its own database (``AMANE_WATCHLIST_DB``), not here.
 """
 
 from __future__ import annotations
 
-import threading
+from sqlalchemy import Column, Float, Index, Integer, String, Table, Text
 
-from sqlalchemy import Column, Engine, Float, Integer, MetaData, String, Table, Text
-
+from amane.store.models import Base
 from amane.store.types import UTCDateTime
 
-metadata = MetaData()
-
 authorisations = Table(
-    "face_live_authorisations", metadata,
+    "face_live_authorisations", Base.metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("authorised_by", String(120), nullable=False),
     Column("legal_reference", Text, nullable=False),
@@ -31,16 +32,5 @@ authorisations = Table(
     Column("revoked_at", UTCDateTime, nullable=True),
     Column("revoked_by", String(120), nullable=True),
     Column("revoke_reason", Text, nullable=True),
+    Index("ix_face_live_authorisations_ends_at", "ends_at"),
 )
-
-_created: set[str] = set()
-_lock = threading.Lock()
-
-
-def ensure_tables(engine: Engine) -> None:
-    """Create the table if this database does not have it yet (idempotent, once per engine URL)."""
-    key = str(engine.url)
-    with _lock:
-        if key not in _created:
-            metadata.create_all(engine, checkfirst=True)
-            _created.add(key)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from amane.center.audit import service as audit
 from amane.center.errors import CenterError, Invalid, NotFound
-from amane.center.faces.models import authorisations, ensure_tables
+from amane.center.faces.models import authorisations
 from amane.center.faces.schemas import (
     AuthorisationCreate,
     AuthorisationPublic,
@@ -81,7 +81,6 @@ def _public(row: Any, now: datetime) -> AuthorisationPublic:
 def create_authorisation(*, session: Session, body: AuthorisationCreate, actor: str,
                          now: datetime | None = None) -> AuthorisationPublic:
     """Record who authorised live identification, why, where and until when."""
-    ensure_tables(session.get_bind())  # type: ignore[arg-type]
     now = now or datetime.now(UTC)
     if body.ends_at <= now:
         raise Invalid("ends_at: the authorisation would already be over")
@@ -97,7 +96,6 @@ def create_authorisation(*, session: Session, body: AuthorisationCreate, actor: 
 def list_authorisations(*, session: Session, now: datetime | None = None,
                         active_only: bool = False) -> list[AuthorisationPublic]:
     """Authorisations, newest first."""
-    ensure_tables(session.get_bind())  # type: ignore[arg-type]
     now = now or datetime.now(UTC)
     q = select(authorisations).order_by(authorisations.c.id.desc())
     if active_only:
@@ -113,7 +111,6 @@ def _active(now: datetime) -> Any:
 def revoke(*, session: Session, authorisation_id: int | None, actor: str, reason: str,
            now: datetime | None = None) -> int:
     """Revoke one authorisation, or (``None``: the kill switch) every active one; returns how many."""
-    ensure_tables(session.get_bind())  # type: ignore[arg-type]
     now = now or datetime.now(UTC)
     q = update(authorisations).where(authorisations.c.revoked_at.is_(None))
     if authorisation_id is not None:
@@ -146,7 +143,6 @@ def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def live_status(*, session: Session, at: datetime, lat: float | None, lon: float | None) -> LiveStatus:
     """Whether live identification is authorised at ``at`` and (lat, lon); unknown position: no."""
-    ensure_tables(session.get_bind())  # type: ignore[arg-type]
     if lat is None or lon is None:
         return LiveStatus(authorised=False)
     for row in session.execute(select(authorisations).where(_active(at))).all():
