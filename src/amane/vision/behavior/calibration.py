@@ -85,7 +85,14 @@ class GroundCalibration:
         return _apply(self.ground_to_image, np.asarray(points, dtype=np.float64).reshape(-1, 2))
 
     def ground_area(self, polygon: FloatArray) -> float:
-        """Area in square metres of an image polygon (V, 2) (NaN if it reaches past the horizon)."""
+        """Area in square metres of an image polygon (V, 2) (NaN if it reaches past the horizon).
+
+        >>> cal = GroundCalibration(CalibrationConfig(
+        ...     image_points=[(0, 100), (100, 100), (75, 0), (25, 0)],
+        ...     ground_points=[(0, 0), (4, 0), (4, 10), (0, 10)]))
+        >>> round(cal.ground_area(np.array([[0.0, 100], [100, 100], [75, 0], [25, 0]])), 3)
+        40.0
+        """
         g = self.to_ground(polygon)
         if np.isnan(g).any():
             return float("nan")

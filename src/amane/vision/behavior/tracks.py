@@ -39,7 +39,11 @@ BAGS = frozenset({24, 26, 28})
 
 
 def kind_of(class_id: int) -> str:
-    """The coarse kind used for re-association: person, vehicle, bag or other."""
+    """The coarse kind used for re-association: person, vehicle, bag or other.
+
+    >>> [kind_of(c) for c in (0, 2, 28, 13)]
+    ['person', 'vehicle', 'bag', 'other']
+    """
     if class_id == PERSON:
         return "person"
     if class_id in VEHICLES:

@@ -50,7 +50,12 @@ RULE_TYPES: tuple[str, ...] = tuple(cls.type for cls in RULES.values())
 
 
 def build_rule(config: RuleConfigBase, camera_id: str) -> Rule[Any]:
-    """The rule object for ``config`` on ``camera_id``."""
+    """The rule object for ``config`` on ``camera_id``.
+
+    >>> rule = build_rule(LoiteringConfig(zone="door", dwell_s=20), "front")
+    >>> rule.type, rule.name, rule.config.cooldown_s
+    ('loitering', 'loitering:door', 300.0)
+    """
     return RULES[type(config)](config, camera_id)
 
 

@@ -33,7 +33,14 @@ class TimeWindow(BaseModel):
         return value
 
     def contains(self, local: datetime) -> bool:
-        """Whether the local time falls in the window (a window past midnight belongs to its start day)."""
+        """Whether the local time falls in the window (a window past midnight belongs to its start day).
+
+        >>> night = TimeWindow(start=time(22, 0), end=time(6, 0), days=[4])  # Friday nights
+        >>> night.contains(datetime(2026, 3, 6, 23, 0)), night.contains(datetime(2026, 3, 7, 5, 0))
+        (True, True)
+        >>> night.contains(datetime(2026, 3, 7, 23, 0))  # Saturday night
+        False
+        """
         now = local.time()
         if self.start <= self.end:
             return local.weekday() in self.days and self.start <= now < self.end
