@@ -128,3 +128,32 @@ def test_real_behaviour_rules_raise_alerts_in_the_pipeline(tmp_path: Path) -> No
     assert alerts, "people on the pavement should trip the intrusion rule"
     assert {a.kind for a in alerts} == {AlertKind.BEHAVIOUR}
     assert all(a.payload.get("rule") == "intrusion" and a.evidence for a in alerts)
+
+
+def test_real_plate_plugin_reads_a_rendered_hotlisted_plate(tmp_path: Path) -> None:
+    entry = RecognizerEntry(name="plates", options={"hotlist": str(hotlist(tmp_path / "hotlist.db"))})
+    try:
+        recognizers, _ = load_plugins([entry])
+    except ConfigError as err:
+        pytest.skip(f"plate model not available: {err}")
+    alerts: list[Alert] = []
+    pipeline = UnitPipeline(
+        "RBT-4",
+        detector_factory=lambda: build_detector(None),
+        sink=lambda a, _ev, _lat: alerts.append(a),
+        evidence=EvidenceStore(tmp_path / "ev", max_age_s=60, max_bytes=10**8),
+        metrics=UnitMetrics("RBT-4"),
+        recognizers=recognizers,
+    )
+    scene = SceneConfig(
+        width=960, height=540, seed=3, vehicles=1, pedestrians=0, lingerer=False, plates=["12345-ب-6"]
+    )
+    source = SimSource([SimCamera("front", scene)], fps=6.0, realtime=False, duration_s=8.0)
+    while (frames := source.read()) is not None:
+        for frame in frames:
+            pipeline.process(frame)
+    pipeline.flush()
+    plate_alerts = [a for a in alerts if a.kind is AlertKind.PLATE]
+    assert plate_alerts, "the hotlisted plate on the passing car is read and hit"
+    assert {e.key for e in plate_alerts[0].evidence} >= {"snapshot.jpg", "crop.jpg"}
+    assert pipeline.metrics.plugin_errors.labels(plugin="plates")._value.get() == 0
