@@ -12,6 +12,9 @@ def _register() -> None:
     from amane.eval.faces import faces_command
 
     eval_app.command("faces")(faces_command)
+    from amane.eval.plates import plates_command
+
+    eval_app.command("plates")(plates_command)
     from amane.eval.behavior import behavior_command
 
     eval_app.command("behavior")(behavior_command)

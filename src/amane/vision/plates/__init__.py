@@ -1,0 +1,1 @@
+"""Licence plates: localisation, rectification, OCR engines, synthetic renderer and training."""

@@ -1,0 +1,120 @@
+"""Country formats as constraints on OCR decoding: a CTC prefix beam search that only grows prefixes a
+format allows, so a Moroccan plate cannot come out as ``6S48746`` when ``65487ه6`` is almost as likely.
+
+A format is a pair of functions on plate prefixes: ``allows(prefix)`` (can still become a plate) and
+``accepts(text)`` (is a complete, valid plate). :data:`MOROCCO` covers standard (``57626ب8``),
+temporary (``609008WW``) and police (``227709ش``) plates.
+
+>>> import numpy as np
+>>> charset = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZأبدهوطش"
+>>> def frames(text):  # one confident frame per character, blanks between
+...     p = np.full((2 * len(text) + 1, len(charset) + 1), 1e-4)
+...     p[::2, 0] = 1.0
+...     for i, c in enumerate(text):
+...         p[2 * i + 1, charset.index(c) + 1] = 1.0
+...     return np.log(p / p.sum(axis=1, keepdims=True))
+>>> logp = frames("5G626ب8")   # "6" misread as "G"
+>>> logp[3, charset.index("6") + 1] = np.log(0.3)  # the model gave "6" some weight there
+>>> text, score = constrained_decode(logp, charset, MOROCCO)
+>>> text
+'56626ب8'
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+
+from amane.core.plates import MOROCCAN_LETTERS, parse_moroccan
+
+
+@dataclass(frozen=True)
+class PlateFormat:
+    """A country's plate formats as prefix/complete predicates."""
+
+    name: str
+    allows: Callable[[str], bool]
+    accepts: Callable[[str], bool]
+
+
+_MA_LETTERS = "".join(MOROCCAN_LETTERS)
+_MA_PREFIX = re.compile(rf"^(\d{{0,6}}|\d{{1,5}}[{_MA_LETTERS}]\d{{0,2}}|\d{{6}}W{{1,2}}|\d{{6}}ش)$")
+
+
+@lru_cache(maxsize=65536)
+def _ma_allows(prefix: str) -> bool:
+    return _MA_PREFIX.match(prefix) is not None
+
+
+@lru_cache(maxsize=65536)
+def _ma_accepts(text: str) -> bool:
+    return parse_moroccan(text) is not None
+
+
+MOROCCO = PlateFormat("MA", allows=_ma_allows, accepts=_ma_accepts)
+"""Moroccan standard, temporary (WW) and police plates."""
+
+
+def constrained_decode(
+    logp: npt.NDArray[np.floating],
+    charset: str,
+    fmt: PlateFormat,
+    beam: int = 8,
+    top_k: int = 6,
+    blank_skip: float = 0.995,
+) -> tuple[str, float]:
+    """Best complete plate of ``fmt`` under CTC (T, 1 + len(charset)) log-probabilities, blank = 0.
+
+    Returns ``("", -inf)`` when no complete plate survives the beam.
+    """
+    probs = np.exp(logp.astype(np.float64))
+    beams: dict[str, tuple[float, float]] = {
+        "": (1.0, 0.0)
+    }  # prefix -> (p ending in blank, p ending in char)
+    log_scale = 0.0
+    for t in range(probs.shape[0]):
+        row = probs[t]
+        if row[0] > blank_skip:  # a (nearly) pure blank frame: every prefix just ends in blank
+            log_scale += math.log(row[0])
+            beams = {k: (v[0] + v[1], 0.0) for k, v in beams.items()}
+            continue
+        cands = [int(k) for k in np.argsort(row[1:])[-top_k:] + 1]
+        nxt: dict[str, list[float]] = {}
+        for prefix, (pb, pnb) in beams.items():
+            entry = nxt.setdefault(prefix, [0.0, 0.0])
+            entry[0] += (pb + pnb) * row[0]
+            last = prefix[-1] if prefix else ""
+            for k in cands:
+                c = charset[k - 1]
+                if c == last:
+                    entry[1] += pnb * row[k]
+                    grow = pb * row[k]
+                else:
+                    grow = (pb + pnb) * row[k]
+                if grow <= 0.0:
+                    continue
+                new = prefix + c
+                if not fmt.allows(new):
+                    continue
+                e2 = nxt.setdefault(new, [0.0, 0.0])
+                e2[1] += grow
+        ranked = sorted(nxt.items(), key=lambda kv: -(kv[1][0] + kv[1][1]))[:beam]
+        total = sum(v[0] + v[1] for _, v in ranked) or 1.0
+        log_scale += math.log(total)
+        beams = {k: (v[0] / total, v[1] / total) for k, v in ranked}
+    done = [(k, v[0] + v[1]) for k, v in beams.items() if fmt.accepts(k) and v[0] + v[1] > 0]
+    if not done:
+        return "", -math.inf
+    text, p = max(done, key=lambda kv: kv[1])
+    return text, math.log(p) + log_scale
+
+
+def path_score(logp: npt.NDArray[np.floating]) -> float:
+    """Log-probability of the best (greedy) CTC path: what an unconstrained read scores."""
+    return float(logp.max(axis=1).sum())

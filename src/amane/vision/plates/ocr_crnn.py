@@ -1,0 +1,214 @@
+"""The project's own plate recogniser: a small CNN + CTC model trained on synthetic plates.
+
+Reads Moroccan plates with their Arabic letter (``57626ب8``), ``WW`` temporary plates, police ``ش``
+plates and Latin-alphabet plates (EU, Brazil, US). Two-row plates (square crops) are read top row,
+then bottom row. The model (``models/plate_crnn.onnx``, a few hundred kB) and its metadata
+(charset, input size, training seed and command) ship inside the package; see
+:mod:`amane.vision.plates.train` to reproduce it.
+
+>>> import numpy as np
+>>> ocr = CrnnPlateOCR(CrnnOCRConfig())
+>>> ocr.read(np.full((40, 160, 3), 255, np.uint8)).text  # a blank plate reads as nothing
+''
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Any, Literal
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+import onnxruntime as ort
+from pydantic import BaseModel, ConfigDict, Field
+
+from amane.core.plates import normalize_plate
+from amane.vision.plates.base import Image, PlateRead
+from amane.vision.plates.formats import MOROCCO, PlateFormat, constrained_decode, path_score
+
+logger = logging.getLogger(__name__)
+
+MODEL_DIR = Path(__file__).parent / "models"
+FORMATS: dict[str, PlateFormat] = {"MA": MOROCCO}
+
+
+def _default_formats() -> list[Literal["MA"]]:
+    return ["MA"]
+
+
+class CrnnOCRConfig(BaseModel):
+    """Configuration of the CRNN plate reader."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["crnn"] = "crnn"
+    model_path: Path = Field(
+        MODEL_DIR / "plate_crnn.onnx", description="ONNX model; metadata in the .json beside"
+    )
+    threads: int = Field(1, ge=1, le=16, description="onnxruntime intra-op threads")
+    two_row_aspect: float = Field(
+        2.3,
+        ge=0.5,
+        le=5.0,
+        description="Crops narrower than this width/height ratio are also tried as "
+        "two-row plates (top row, then bottom row)",
+    )
+    loose_aspect: float = Field(
+        3.2,
+        ge=0.5,
+        le=8.0,
+        description="Crops narrower than this width/height ratio are also read cut down to their text band",
+    )
+    formats: list[Literal["MA"]] = Field(
+        default_factory=_default_formats,
+        description="Country formats tried as decoding constraints (a valid plate of the format wins when "
+        "it scores within format_margin of the unconstrained read)",
+    )
+    format_margin: float = Field(
+        4.0,
+        ge=0.0,
+        le=50.0,
+        description="Log-probability a format-constrained read may lose to the free read",
+    )
+    min_confidence: float = Field(0.0, ge=0.0, le=1.0, description="Reads below this are returned empty")
+
+
+class CrnnPlateOCR:
+    """ONNX CRNN reader; greedy CTC decoding with per-character confidences."""
+
+    name = "crnn"
+
+    def __init__(self, config: CrnnOCRConfig | None = None) -> None:
+        self.config = config or CrnnOCRConfig()
+        meta_path = self.config.model_path.with_suffix(".json")
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except OSError as err:
+            raise FileNotFoundError(f"plate model metadata not found: {meta_path}") from err
+        self.charset: str = meta["charset"]
+        self.input_h, self.input_w = int(meta["input_h"]), int(meta["input_w"])
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = self.config.threads
+        opts.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(
+            str(self.config.model_path), opts, providers=["CPUExecutionProvider"]
+        )
+
+    def preprocess(self, crop: Image) -> npt.NDArray[np.float32]:
+        """Grey, resized to the model input, scaled to [-1, 1]; shape (1, H, W)."""
+        grey = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+        resized = cv2.resize(
+            grey,
+            (self.input_w, self.input_h),
+            interpolation=cv2.INTER_AREA if grey.shape[0] > self.input_h else cv2.INTER_LINEAR,
+        )
+        out: npt.NDArray[np.float32] = (resized.astype(np.float32) / 127.5 - 1.0)[None]
+        return out
+
+    def logp(self, crops: list[Image]) -> npt.NDArray[np.float32]:
+        """Per-column log-probabilities for a batch of crops: (N, T, classes)."""
+        batch = np.stack([self.preprocess(c) for c in crops])
+        out: npt.NDArray[np.float32] = self.session.run(None, {"image": batch})[0]
+        return out
+
+    def decode(self, logp: npt.NDArray[np.float32]) -> PlateRead:
+        """CTC decoding of one (T, classes) array: greedy, unless a country format fits nearly as well."""
+        read = self._greedy(logp)
+        free = path_score(logp)
+        for name in self.config.formats:
+            text, score = constrained_decode(logp, self.charset, FORMATS[name])
+            if text and text != read.text and score >= free - self.config.format_margin:
+                conf = float(min(1.0, math.exp(score / len(text))))
+                read = PlateRead(text, conf, tuple(conf for _ in text), self.name)
+                break
+        if read.confidence < self.config.min_confidence:
+            return PlateRead.empty(self.name)
+        return read
+
+    def _greedy(self, logp: npt.NDArray[np.float32]) -> PlateRead:
+        probs = np.exp(logp)
+        best = probs.argmax(axis=1)
+        chars: list[str] = []
+        confs: list[float] = []
+        prev = 0
+        for t, k in enumerate(best):
+            k = int(k)
+            if k != 0 and k != prev:
+                chars.append(self.charset[k - 1])
+                confs.append(float(probs[t, k]))
+            elif k != 0 and k == prev and confs:
+                confs[-1] = max(confs[-1], float(probs[t, k]))
+            prev = k
+        text = "".join(chars)
+        if text != normalize_plate(text):  # the charset is already normal; guard against a wrong model
+            return PlateRead.empty(self.name)
+        conf = float(np.exp(np.mean(np.log(np.clip(confs, 1e-6, 1.0))))) if confs else 0.0
+        return PlateRead(text, conf, tuple(confs), self.name)
+
+    def read(self, crop: Image) -> PlateRead:
+        """Read a crop. A loose crop (much taller than a plate line) is also read cut down to its text
+        band; a square-ish crop is also read as two rows (top, then bottom). The most confident wins."""
+        if crop.size == 0 or min(crop.shape[:2]) < 4:
+            return PlateRead.empty(self.name)
+        h, w = crop.shape[:2]
+        if w / h >= self.config.loose_aspect:
+            return self.decode(self.logp([crop])[0])
+        views = [crop, text_band(crop)]
+        two_row = w / h < self.config.two_row_aspect
+        if two_row:
+            views += [crop[: int(h * 0.55)], crop[int(h * 0.42) :]]
+        reads = [self.decode(x) for x in self.logp(views)]
+        best = max(reads[:2], key=lambda r: r.confidence)
+        if two_row and reads[2].text and reads[3].text:
+            two = PlateRead(
+                reads[2].text + reads[3].text,
+                min(reads[2].confidence, reads[3].confidence),
+                reads[2].char_confidences + reads[3].char_confidences,
+                self.name,
+            )
+            if two.confidence > best.confidence:
+                return two
+        return best
+
+
+def text_band(crop: Image, margin: float = 0.2) -> Image:
+    """The horizontal band of a crop that holds the most vertical strokes (the text line), with a margin.
+
+    >>> img = np.full((100, 120), 200, np.uint8)
+    >>> img[40:60, 10:110:8] = 0  # strokes between rows 40 and 60
+    >>> band = text_band(img)
+    >>> 20 < band.shape[0] < 50
+    True
+    """
+    grey = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    h = grey.shape[0]
+    edges = np.abs(cv2.Sobel(grey.astype(np.float32), cv2.CV_32F, 1, 0, ksize=3)).sum(axis=1)
+    k = max(3, h // 12) | 1
+    profile = np.convolve(edges, np.ones(k) / k, mode="same")
+    peak = int(profile.argmax())
+    if profile[peak] <= 0:
+        return crop
+    above = profile > 0.35 * profile[peak]
+    top = peak
+    while top > 0 and above[top - 1]:
+        top -= 1
+    bottom = peak
+    while bottom < h - 1 and above[bottom + 1]:
+        bottom += 1
+    pad = int((bottom - top + 1) * margin)
+    return crop[max(0, top - pad) : min(h, bottom + 1 + pad)]
+
+
+def load_default() -> CrnnPlateOCR:
+    """The shipped model with default settings."""
+    return CrnnPlateOCR(CrnnOCRConfig())
+
+
+def describe() -> dict[str, Any]:
+    """Model metadata (charset, input size, training seed and command)."""
+    meta: dict[str, Any] = json.loads((MODEL_DIR / "plate_crnn.json").read_text(encoding="utf-8"))
+    return meta

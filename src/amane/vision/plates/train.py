@@ -1,0 +1,251 @@
+"""Train the plate recogniser (CRNN + CTC) on synthetic plates and export it to ONNX.
+
+Training only: needs PyTorch (``make train-deps``), never imported at run time. Every sample is
+rendered on the fly by :mod:`amane.vision.plates.synth`; nothing from ``../shared/data`` is used.
+
+Reproduce the shipped model (``models/plate_crnn.onnx``)::
+
+    nice -n 10 .venv/bin/python -m amane.vision.plates.train --seed 20261123 --max-minutes 45 \\
+        --out src/amane/vision/plates/models
+
+On a small CPU, one process renders plates while the trainer draws batches from all renders so
+far (a replay buffer); the schedule is cosine over the time budget, so the step count reached is
+written to ``plate_crnn.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import multiprocessing as mp
+import queue as queue_mod
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+
+from amane.core.plates import CHARSET
+from amane.vision.plates.synth import INPUT_H, INPUT_W, PlateRenderer
+
+logger = logging.getLogger(__name__)
+
+
+class CRNN(nn.Module):  # type: ignore[misc]
+    """Small VGG-style CNN, height pooled away, 1-D convolutions over width, per-column class scores."""
+
+    def __init__(self, n_classes: int, hidden: int = 96) -> None:
+        super().__init__()
+
+        def block(cin: int, cout: int) -> list[nn.Module]:
+            return [
+                nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+                nn.BatchNorm2d(cout),
+                nn.ReLU(inplace=True),
+            ]
+
+        self.cnn = nn.Sequential(
+            nn.Conv2d(1, 16, 3, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(16),
+            nn.ReLU(inplace=True),
+            *block(16, 32),
+            nn.MaxPool2d(2),  # 8 x 32
+            *block(32, 48),
+            nn.MaxPool2d((2, 1)),  # 4 x 32
+            *block(48, 64),
+        )
+        self.seq = nn.Sequential(  # 1-D convolutions along the width: parallel, cheap on a CPU
+            nn.Conv1d(64, hidden, 5, padding=2),
+            nn.BatchNorm1d(hidden),
+            nn.ReLU(inplace=True),
+            nn.Conv1d(hidden, hidden, 5, padding=2),
+            nn.BatchNorm1d(hidden),
+            nn.ReLU(inplace=True),
+            nn.Conv1d(hidden, n_classes, 1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        f = self.cnn(x).amax(dim=2)  # N, C, T
+        return torch.log_softmax(self.seq(f), dim=1).permute(0, 2, 1)  # N, T, classes (blank = 0)
+
+
+def render_worker(seed: int, wid: int, queue: Any, count: int, chunk: int = 64) -> None:
+    """Render ``count`` plates into ``queue``, ``chunk`` at a time (a separate process), then stop."""
+    cv2.setNumThreads(1)
+    renderer = PlateRenderer(np.random.default_rng([seed, wid]))
+    for _ in range(0, count, chunk):
+        samples = [renderer.sample() for _ in range(chunk)]
+        queue.put((np.stack([s[0] for s in samples]), [s[1] for s in samples]))
+
+
+class ReplayBuffer:
+    """Fresh renders flow in from worker processes; batches are drawn from everything rendered so far.
+
+    On a small CPU, rendering costs about as much as a training step: the workers render
+    ``capacity`` plates and stop, and each render is reused a few times (with a cheap shift and
+    contrast jitter), so the CPU goes to training once the buffer is full.
+    """
+
+    def __init__(self, seed: int, workers: int, capacity: int) -> None:
+        ctx = mp.get_context("spawn")
+        self.queue = ctx.Queue(maxsize=64)
+        self.procs = [
+            ctx.Process(target=render_worker, args=(seed, w, self.queue, capacity // workers), daemon=True)
+            for w in range(workers)
+        ]
+        for proc in self.procs:
+            proc.start()
+        self.images = np.zeros((capacity, INPUT_H, INPUT_W), np.uint8)
+        self.texts: list[str] = [""] * capacity
+        self.size = self.next = 0
+        self.rng = np.random.default_rng(seed)
+
+    def drain(self, block: bool = False) -> None:
+        while True:
+            try:
+                imgs, texts = self.queue.get(block=block, timeout=60 if block else None)
+            except queue_mod.Empty:
+                return
+            for img, text in zip(imgs, texts, strict=True):
+                self.images[self.next], self.texts[self.next] = img, text
+                self.next = (self.next + 1) % len(self.texts)
+                self.size = min(self.size + 1, len(self.texts))
+            block = False
+
+    def batch(self, n: int) -> tuple[torch.Tensor, list[str]]:
+        idx = self.rng.integers(0, self.size, n)
+        imgs = torch.from_numpy(self.images[idx]).float().div_(127.5).sub_(1.0).unsqueeze(1)
+        gain = torch.from_numpy(self.rng.uniform(0.8, 1.2, (n, 1, 1, 1))).float()
+        imgs = (imgs * gain).clamp_(-1, 1)
+        shift = int(self.rng.integers(-4, 5))
+        return torch.roll(imgs, shift, dims=3), [self.texts[i] for i in idx]
+
+    def close(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+
+
+def encode(texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Labels as CTC targets (class = index in CHARSET + 1) and their lengths."""
+    idx = [[CHARSET.index(c) + 1 for c in t] for t in texts]
+    return torch.tensor([i for t in idx for i in t], dtype=torch.long), torch.tensor([len(t) for t in idx])
+
+
+def greedy(logp: torch.Tensor) -> list[str]:
+    """Best path decoding: collapse repeats, drop blanks."""
+    out = []
+    for seq in logp.argmax(-1).tolist():
+        chars, prev = [], 0
+        for k in seq:
+            if k != prev and k != 0:
+                chars.append(CHARSET[k - 1])
+            prev = k
+        out.append("".join(chars))
+    return out
+
+
+def train(args: argparse.Namespace) -> None:
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    model = CRNN(len(CHARSET) + 1).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    ctc = nn.CTCLoss(blank=0, zero_infinity=True)
+    if args.init:
+        model.load_state_dict(torch.load(args.init, map_location=device))
+    buffer = ReplayBuffer(args.seed, args.workers, args.buffer)
+    while buffer.size < args.batch * 8:
+        buffer.drain(block=True)
+    start, step = time.time(), 0
+    model.train()
+    while True:
+        buffer.drain()
+        imgs, texts = buffer.batch(args.batch)
+        frac = min(1.0, max(step / args.steps, (time.time() - start) / (args.max_minutes * 60)))
+        lr = args.lr * min(1.0, (step + 1) / 200) * 0.5 * (1 + math.cos(math.pi * frac))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        logp = model(imgs.to(device, non_blocking=True))
+        targets, lengths = encode(texts)
+        inp_len = torch.full((logp.shape[0],), logp.shape[1], dtype=torch.long)
+        loss = ctc(logp.permute(1, 0, 2), targets, inp_len, lengths)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        step += 1
+        if step % 50 == 0:
+            acc = np.mean([p == t for p, t in zip(greedy(logp.detach()), texts, strict=True)])
+            logger.info(
+                "step %d loss %.3f batch-acc %.3f lr %.5f buffer %d %.0fs",
+                step,
+                loss.item(),
+                acc,
+                lr,
+                buffer.size,
+                time.time() - start,
+            )
+        if step % 500 == 0:
+            torch.save(model.state_dict(), Path(args.out) / "plate_crnn.pt")
+        if step >= args.steps or time.time() - start > args.max_minutes * 60:
+            break
+    buffer.close()
+    logger.info("rendered %d distinct plates", buffer.size)
+    torch.save(model.state_dict(), Path(args.out) / "plate_crnn.pt")
+    export(model.cpu().eval(), Path(args.out), args, step)
+
+
+def export(model: CRNN, out: Path, args: argparse.Namespace, steps: int) -> None:
+    """Write ``plate_crnn.onnx`` and ``plate_crnn.json`` (charset, input size, how it was made)."""
+    out.mkdir(parents=True, exist_ok=True)
+    dummy = torch.zeros(1, 1, INPUT_H, INPUT_W)
+    torch.onnx.export(
+        model,
+        (dummy,),
+        str(out / "plate_crnn.onnx"),
+        input_names=["image"],
+        output_names=["logp"],
+        dynamic_axes={"image": {0: "n"}, "logp": {0: "n"}},
+        opset_version=17,
+        dynamo=False,
+    )
+    meta = {
+        "charset": CHARSET,
+        "input_h": INPUT_H,
+        "input_w": INPUT_W,
+        "seed": args.seed,
+        "steps": steps,
+        "batch": args.batch,
+        "lr": args.lr,
+        "normalise": "x / 127.5 - 1",
+        "blank": 0,
+        "command": f"python -m amane.vision.plates.train --seed {args.seed} --steps {args.steps} "
+        f"--batch {args.batch} --lr {args.lr}",
+    }
+    (out / "plate_crnn.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1))
+    logger.info("exported %s after %d steps", out / "plate_crnn.onnx", steps)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seed", type=int, default=20261123)
+    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--workers", type=int, default=1, help="render processes")
+    p.add_argument("--buffer", type=int, default=50_000, help="plates rendered in all (each reused)")
+    p.add_argument("--init", default="", help="state dict to start from")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--max-minutes", type=float, default=40.0)
+    p.add_argument("--out", default="src/amane/vision/plates/models")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    train(p.parse_args())
+
+
+if __name__ == "__main__":
+    main()
