@@ -166,9 +166,7 @@ def test_one_way_street_sends_the_unit_that_can_get_there(rabat_world: World, ra
         path = [by_coords[(lat, lon)] for lat, lon in unit["route"][1:-1]]
         assert path[0] == start and path[-1] == incident
         assert all(ref.has_edge(u, v) for u, v in itertools.pairwise(path))
-        assert sum(ref[u][v]["t"] for u, v in itertools.pairwise(path)) == pytest.approx(
-            unit["eta_s"]
-        )
+        assert sum(ref[u][v]["t"] for u, v in itertools.pairwise(path)) == pytest.approx(unit["eta_s"])
     assert ranked[1]["eta_s"] == pytest.approx(
         nx.dijkstra_path_length(ref, a, incident, weight="t"), rel=1e-6
     )
