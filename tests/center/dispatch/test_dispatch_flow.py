@@ -167,8 +167,11 @@ def test_duplicates_flagged_and_linked(world: World) -> None:
     _online(world)
     world.login("operator")
     first = take_call(world, nature_code="NOISE")["incident"]
-    other_type = take_call(world, nature_code="FIGHT")
+    other_type = take_call(world, nature_code="FIGHT")  # violence, not disorder: another event
     assert other_type["duplicates"] == []
+    crash = take_call(world, nature_code="TRAFFIC_INJURY")["incident"]
+    same_crash = take_call(world, nature_code="TRAFFIC_NO_INJURY")  # another caller, same family and place
+    assert [d["id"] for d in same_crash["duplicates"]] == [crash["id"]]
     far = take_call(world, nature_code="NOISE", location={"lat": FAR[0], "lon": FAR[1]})
     assert far["duplicates"] == []
     second = take_call(world, nature_code="NOISE", location={"lat": RABAT[0] + 0.0005, "lon": RABAT[1]})

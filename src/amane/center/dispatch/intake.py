@@ -64,10 +64,10 @@ def find_duplicates(
     window: timedelta,
     exclude: uuid.UUID | None = None,
 ) -> list[DuplicateCandidate]:
-    """Open incidents of the same call type, within ``radius_m`` and ``window`` of this call."""
+    """Open incidents of the same call-type family, within ``radius_m`` and ``window`` of this call."""
     rows = session.execute(
         select(Incident).where(
-            Incident.nature_code == nature_code,
+            Incident.nature_code.in_(natures.same_family(nature_code)),
             Incident.status.not_in(CLOSED),
             Incident.created_at >= at - window,
             Incident.created_at <= at + window,

@@ -20,6 +20,11 @@ class Nature:
     ar: str
     cap_category: str = "Security"
 
+    @property
+    def family(self) -> str:
+        """Call types of one family at the same place and time likely report the same event."""
+        return FAMILY_OF.get(self.code, self.code)
+
 
 NATURES: tuple[Nature, ...] = (
     Nature("ASSAULT_IN_PROGRESS", 1, "Assault in progress", "Agression en cours", "اعتداء جارٍ"),
@@ -58,7 +63,33 @@ NATURES: tuple[Nature, ...] = (
     Nature("PARKING", 4, "Parking complaint", "Stationnement gênant", "وقوف مخالف", "Transport"),
     Nature("INFORMATION", 4, "Information request", "Demande de renseignements", "طلب معلومات", "Other"),
 )
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "violence": (
+        "ASSAULT_IN_PROGRESS",
+        "SHOTS_FIRED",
+        "DOMESTIC_VIOLENCE",
+        "OFFICER_NEEDS_HELP",
+        "KIDNAPPING",
+        "FIGHT",
+    ),
+    "theft": ("ARMED_ROBBERY", "BURGLARY", "THEFT_IN_PROGRESS", "VEHICLE_THEFT"),
+    "traffic": ("TRAFFIC_INJURY", "TRAFFIC_NO_INJURY", "TRAFFIC_HAZARD", "PARKING"),
+    "disorder": ("DISTURBANCE", "NOISE", "VANDALISM", "SUSPICIOUS_PERSON"),
+}
+FAMILY_OF: dict[str, str] = {code: family for family, codes in FAMILIES.items() for code in codes}
 BY_CODE: dict[str, Nature] = {n.code: n for n in NATURES}
+
+
+def same_family(code: str) -> tuple[str, ...]:
+    """The call types that may describe the same event as ``code`` (itself included).
+
+    >>> same_family("FIGHT")[:2], same_family("LOST_PROPERTY")
+    (('ASSAULT_IN_PROGRESS', 'SHOTS_FIRED'), ('LOST_PROPERTY',))
+    """
+    nature = get(code)
+    if nature is None:
+        return (code,)
+    return tuple(n.code for n in NATURES if n.family == nature.family)
 
 
 def get(code: str) -> Nature | None:
