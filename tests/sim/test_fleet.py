@@ -29,6 +29,7 @@ async def test_fleet_drives_reports_and_acknowledges(tmp_path: Path) -> None:
         height=180,
         fps=4.0,
         heartbeat_s=1.0,
+        speed_mps=30.0,
         workdir=tmp_path / "fleet",
         plugins="none",
     )
@@ -52,16 +53,37 @@ async def test_fleet_drives_reports_and_acknowledges(tmp_path: Path) -> None:
         )
         assert sent.status_code == 201, sent.text
         states: dict[str, str] = {}
-        for _ in range(40):
+        for _ in range(80):  # delivered at once, read by the simulated crew a few seconds later
             await asyncio.sleep(0.25)
             got = await http.get(f"/api/v1/messages/{sent.json()['id']}", headers=staff)
             states = {d["unit"]: d["state"] for d in got.json()["deliveries"]}
-            if set(states.values()) == {"delivered"}:
+            if set(states.values()) == {"read"}:
+                break
+        units = {u["callsign"]: u for u in (await http.get("/api/v1/units", headers=staff)).json()}
+        here = units["RBT-M1"]["last_position"]
+        target = {"lat": here["lat"] + 0.001, "lon": here["lon"]}  # ~110 m north
+        order = await http.post(
+            "/api/v1/units/RBT-M1/messages",
+            json={"kind": "goto", "body": "incident", "location": target},
+            headers=staff,
+        )
+        assert order.status_code == 201, order.text
+        statuses = []
+        for _ in range(80):
+            await asyncio.sleep(0.25)
+            moto = {u["callsign"]: u for u in (await http.get("/api/v1/units", headers=staff)).json()}[
+                "RBT-M1"
+            ]
+            statuses.append(moto["status"])
+            if moto["status"] == "on_scene":
                 break
         stop.set()
         report = await fleet
     await center.stop()
-    assert states == {"RBT-C1": "delivered", "RBT-M1": "delivered"}
+    assert states == {"RBT-C1": "read", "RBT-M1": "read"}
+    assert "en_route" in statuses and statuses[-1] == "on_scene"
+    position = moto["last_position"]
+    assert haversine_m(target["lat"], target["lon"], position["lat"], position["lon"]) < 15.0
     with center.db.session() as session:
         units = {u.callsign: u for u in session.query(models.Unit).all()}
     center.db.dispose()

@@ -19,6 +19,7 @@ MODULES = [
     "amane.sim.city",
     "amane.sim.source",
     "amane.sim.panorama",
+    "amane.sim.crew",
 ]
 
 

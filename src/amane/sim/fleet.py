@@ -4,8 +4,10 @@ Every simulated unit is a :class:`~amane.unit.runtime.UnitRuntime` like ``amane 
 cameras (:class:`~amane.sim.source.SimulatedCamerasConfig`) at a modest size and rate, a GPS driving
 its route of the simulated :class:`~amane.sim.city.City`, the real pipeline (motion gate, detector,
 tracker, recogniser plug-ins), the SQLite outbox and the uplink to the real centre: over the bus when one
-is given (evidence and the inbox over HTTP), else over HTTP. Recogniser plug-ins are loaded when they are
-installed (``plugins="auto"``), so plate, face and behaviour alerts appear as those packages land.
+is given (evidence and the inbox over HTTP), else over HTTP. A simulated crew (:mod:`amane.sim.crew`)
+reads the messages, drives to go-to orders and reports en route / on scene / available. Recogniser
+plug-ins are loaded when they start (``plugins="auto"``), so plate, face and behaviour alerts appear as
+those packages land.
 
 The demo first registers the units :func:`plan_fleet` lists (:func:`register_fleet` does it in a centre
 session), then calls :func:`run_fleet` with their tokens; ``run_fleet`` returns when ``stop`` is set.
@@ -38,6 +40,8 @@ from amane.config.unit import (
 )
 from amane.core.errors import ConfigError
 from amane.core.messages import Alert, UnitKind
+from amane.sim.city import City
+from amane.sim.crew import PatrolDriver, run_crew
 from amane.sim.source import SimCameraConfig, SimulatedCamerasConfig
 from amane.unit.plugins import BUILTIN_FACTORIES, load_plugins
 from amane.unit.runtime import UnitRuntime
@@ -71,6 +75,7 @@ class FleetConfig(BaseModel):
         description="Options by plug-in name, e.g. {'plates': {'hotlist': 'hotlist.db'}, 'behaviour': {}}",
     )
     crew_pages: bool = Field(False, description="Serve each unit's crew page (on a free port)")
+    on_scene_s: float = Field(60.0, ge=1.0, le=3600.0, description="How long a crew stays where it was sent")
 
 
 @dataclass(frozen=True)
@@ -111,10 +116,16 @@ def register_fleet(session: Session, config: FleetConfig, actor: str = "demo") -
 
 def street_behaviour(width: int, height: int, cameras: tuple[str, ...] = ("front", "rear")) -> dict[str, Any]:
     """Behaviour rules for the simulated street: loitering on the pavement (the scenes' lingerer trips it)."""
-    pavement = [[0, int(height * 0.42)], [width, int(height * 0.42)], [width, int(height * 0.72)],
-                [0, int(height * 0.72)]]
-    camera = {"zones": [{"id": "pavement", "polygon": pavement}],
-              "rules": [{"type": "loitering", "zone": "pavement", "dwell_s": 20}]}
+    pavement = [
+        [0, int(height * 0.42)],
+        [width, int(height * 0.42)],
+        [width, int(height * 0.72)],
+        [0, int(height * 0.72)],
+    ]
+    camera = {
+        "zones": [{"id": "pavement", "polygon": pavement}],
+        "rules": [{"type": "loitering", "zone": "pavement", "dwell_s": 20}],
+    }
     return {"cameras": dict.fromkeys(cameras, camera)}
 
 
@@ -198,6 +209,7 @@ async def run_fleet(
     options = {"behaviour": street_behaviour(config.width, config.height), **config.plugin_options}
     plugin_entries = available_plugins(options) if config.plugins == "auto" else []
     runtimes: dict[str, UnitRuntime] = {}
+    drivers: dict[str, PatrolDriver] = {}
     for unit in planned:
         cfg = unit_config(config, unit, plugin_entries, center_url)
         http_transport = HttpTransport(center_url, tokens[unit.callsign], client=http)
@@ -206,10 +218,12 @@ async def run_fleet(
             if bus is not None
             else http_transport
         )
+        drivers[unit.callsign] = PatrolDriver(City(config.seed).route(unit.route), speed_mps=config.speed_mps)
         runtimes[unit.callsign] = UnitRuntime(
             cfg,
             transport=transport,
             bus=bus,
+            position=drivers[unit.callsign],
             plugins=load_plugins(plugin_entries),
             on_alert=None if on_alert is None else (lambda alert, _latency: on_alert(alert)),
         )
@@ -222,7 +236,8 @@ async def run_fleet(
         ", ".join(e.name for e in plugin_entries) or "none",
     )
     try:
-        await asyncio.gather(*(r.run(stop) for r in runtimes.values()))
+        crews = [run_crew(runtimes[c], drivers[c], stop, on_scene_s=config.on_scene_s) for c in runtimes]
+        await asyncio.gather(*(r.run(stop) for r in runtimes.values()), *crews)
     finally:
         report = FleetReport()
         for callsign, runtime in runtimes.items():
