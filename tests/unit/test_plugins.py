@@ -19,7 +19,7 @@ from amane.unit.metrics import UnitMetrics
 from amane.unit.pipeline import UnitPipeline
 from amane.unit.plugins import load_plugins
 from amane.vision.detect import build_detector
-from amane.vision.recognize import SceneAnalyzer, TrackRecognizer
+from amane.vision.recognize import Finding, SceneAnalyzer, TrackRecognizer
 from amane.watchlists.hotlist import Hotlist, HotlistEntry, HotlistReason
 
 
@@ -157,3 +157,44 @@ def test_real_plate_plugin_reads_a_rendered_hotlisted_plate(tmp_path: Path) -> N
     assert plate_alerts, "the hotlisted plate on the passing car is read and hit"
     assert {e.key for e in plate_alerts[0].evidence} >= {"snapshot.jpg", "crop.jpg"}
     assert pipeline.metrics.plugin_errors.labels(plugin="plates")._value.get() == 0
+
+
+class WantsPosition:
+    """A recogniser that asks where the unit is (like the face plug-in's authorised areas)."""
+
+    name = "wants-position"
+    class_ids = frozenset({0})
+
+    def __init__(self) -> None:
+        self.position: object = lambda: None
+
+    def observe(self, observation: object) -> list[Finding]:
+        return []
+
+    def end_track(self, track_id: int) -> list[Finding]:
+        return []
+
+
+def wants_position(options: dict[str, Any]) -> WantsPosition:
+    return WantsPosition()
+
+
+def test_plugins_that_ask_get_the_unit_position(tmp_path: Path) -> None:
+    from amane.config.unit import UnitConfig
+    from amane.unit.runtime import UnitRuntime
+
+    config = UnitConfig.model_validate(
+        {
+            "unit_id": "RBT-4",
+            "center": {"url": "http://127.0.0.1:9", "token": "amu_x"},
+            "simulated": {"cameras": [{"id": "front"}]},
+            "gps": {"type": "fixed", "lat": 34.02, "lon": -6.83},
+            "recognizers": [{"name": "mine", "factory": f"{__name__}:wants_position"}],
+            "evidence": {"dir": str(tmp_path / "ev")},
+            "outbox": {"path": str(tmp_path / "outbox.db")},
+        }
+    )
+    runtime = UnitRuntime(config)
+    (plugin,) = runtime.pipeline._recognizers
+    assert plugin.impl.position() == (34.02, -6.83)  # type: ignore[union-attr, operator]
+    runtime.close()

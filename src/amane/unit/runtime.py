@@ -144,6 +144,12 @@ class UnitRuntime:
             position if position is not None else (open_position(config.gps) if config.gps else None)
         )
         recognizers, analyzers = plugins if plugins is not None else load_plugins(config.recognizers)
+        for plugin in (
+            *recognizers,
+            *analyzers,
+        ):  # plug-ins that ask where the unit is (face authorisation areas)
+            if hasattr(plugin.impl, "position") and self.position is not None:
+                plugin.impl.position = self._lat_lon
         det_cfg = config.detector
         s = config.scheduling
         self.pipeline = UnitPipeline(
@@ -180,6 +186,10 @@ class UnitRuntime:
         self._source_counts: dict[int, dict[str, int]] = {}
         self.crew: CrewPage | None = None
         self.status = UnitStatus.AVAILABLE
+
+    def _lat_lon(self) -> tuple[float, float] | None:
+        fix = self.position.fix() if self.position is not None else None
+        return None if fix is None else (fix.lat, fix.lon)
 
     # -- alerts -----------------------------------------------------------------------------------------
     def _sink(self, alert: Alert, evidence: dict[str, tuple[Path, str]], latency: float | None) -> None:
