@@ -1,6 +1,7 @@
 // amane dashboard: login, live map, alert feed with review actions, unit list.
 import * as api from "./api.js";
 import { LiveMap, escapeHtml } from "./map.js";
+import { decorateFaceAlert } from "./faces.js";
 
 const REVIEWER_ROLES = new Set(["operator", "supervisor", "admin"]);
 const OPEN = new Set(["new", "acknowledged", "pending_second_review"]);
@@ -135,6 +136,7 @@ function alertCard(alert, fresh) {
       actions.append(button);
     }
   }
+  if (alert.kind === "face") decorateFaceAlert(item, alert, state.user);
   return item;
 }
 
