@@ -166,7 +166,7 @@ ROLE_MATRIX = [
     (
         "GET",
         "/api/v1/units",
-        {"admin": 200, "supervisor": 200, "operator": 200, "analyst": 403, "auditor": 403},
+        {"admin": 200, "supervisor": 200, "operator": 200, "analyst": 200, "auditor": 403},
     ),
     (
         "GET",

@@ -70,6 +70,10 @@ def test_fleet_list_and_online_window(world: World) -> None:
         "heading_deg",
         "last_seen_at",
     }
+    world.login("analyst")  # analysts see the fleet but not where crews are
+    redacted = {u["callsign"]: u for u in world.client.get("/api/v1/units").json()}
+    assert redacted["RBT-2"]["online"] is True and redacted["RBT-2"]["last_position"] is None
+    world.login("operator")
     with world.center.db.writing() as session:
         session.execute(update(Unit).values(last_seen_at=datetime.now(UTC) - timedelta(seconds=31)))
     units = {u["callsign"]: u for u in world.client.get("/api/v1/units").json()}

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException
 
-from amane.center.auth.roles import UNIT_MANAGERS, UNIT_VIEWERS
+from amane.center.auth.roles import ALERT_READERS, UNIT_MANAGERS, UNIT_VIEWERS
 from amane.center.auth.service import AuthUser
 from amane.center.deps import CenterDep, CurrentUnit, ReadSessionDep, SessionDep, require_role
 from amane.center.units import service
@@ -15,7 +15,7 @@ from amane.core.messages import Heartbeat
 
 router = APIRouter(prefix="/api/v1/units", tags=["units"])
 
-Viewer = Annotated[AuthUser, require_role(*UNIT_VIEWERS)]
+Viewer = Annotated[AuthUser, require_role(*ALERT_READERS)]
 Manager = Annotated[AuthUser, require_role(*UNIT_MANAGERS)]
 
 
@@ -23,7 +23,11 @@ Manager = Annotated[AuthUser, require_role(*UNIT_MANAGERS)]
 def list_units(
     user: Viewer, session: ReadSessionDep, center: CenterDep, region: str | None = None
 ) -> list[UnitPublic]:
-    return service.list_units(session=session, online_within=center.online_within, region=region)
+    """The fleet. Roles that may not follow crews (analyst) get it without positions and headings."""
+    units = service.list_units(session=session, online_within=center.online_within, region=region)
+    if user.role in UNIT_VIEWERS:
+        return units
+    return [u.model_copy(update={"last_position": None, "heading_deg": None}) for u in units]
 
 
 @router.post("", status_code=201)
