@@ -1,6 +1,6 @@
 """The faces page in headless Chromium: authorise live identification, enrol a person (a refused photo
-says why), a face lead from a unit shows probe + reference and needs two different reviewers, the
-kill switch ends the authorisation at once.
+says why), search by photo with a written reason, a face lead from a unit shows probe + reference and
+needs two different reviewers, the kill switch ends the authorisation at once.
 
 Uses Debian's chromium (never a browser downloaded by a test tool); skips when it is absent.
 """
@@ -186,6 +186,21 @@ def test_authorise_enrol_two_reviewers_and_kill_switch(centre: Running) -> None:
         expect(person).to_have_count(1)
         expect(person).to_contain_text("warrant 9/2026")
         expect(person.locator("td.photos")).to_have_text("1")
+
+        # search by photo: refused without a real reason, audited with one
+        chief.click('.faces-tabs [data-tab="search"]')
+        still = _jpeg(cv2.resize(astronaut[0:300, 80:400], None, fx=0.8, fy=0.8))
+        chief.set_input_files("#faces-search-photo", files=[
+            FilePayload(name="still.jpg", mimeType="image/jpeg", buffer=still)])
+        chief.fill("#faces-search-reason", "curious")
+        chief.click("#faces-search-submit")
+        expect(chief.locator("#faces-search-error")).to_contain_text("written reason")
+        chief.fill("#faces-search-reason", "case 2026/441: CCTV still from the robbery")
+        chief.click("#faces-search-submit")
+        hit = chief.locator("#faces-search-results tbody tr").first
+        expect(hit).to_have_class("possible")
+        expect(hit).to_contain_text("E. Collins")
+        expect(chief.locator("#faces-search-results .statement")).to_contain_text("not an identification")
         chief.click("#faces-close")
 
         # a face lead from the unit: probe next to reference, score, "a lead", two reviewers

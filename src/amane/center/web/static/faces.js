@@ -12,6 +12,8 @@ const STOPPERS = new Set(["admin", "supervisor", "operator"]);
 const VIEWERS = new Set(["admin", "supervisor", "operator", "auditor"]);
 const ENROLLERS = new Set(["admin", "supervisor"]);
 const LIST_READERS = new Set(["admin", "supervisor", "analyst", "operator"]);
+const SEARCHERS = new Set(["admin", "supervisor", "analyst"]);
+const MIN_SEARCH_REASON = 15;
 const NOTICES = ["red", "blue", "yellow", "green", "black", "orange", "purple"];
 const REFUSALS = {
   no_face: "no face found in the photo",
@@ -35,6 +37,7 @@ const PANEL = `
     <nav class="faces-tabs">
       <button type="button" data-tab="authorisations">Live identification</button>
       <button type="button" data-tab="watchlist">Watchlist</button>
+      <button type="button" data-tab="search">Search by photo</button>
     </nav>
     <span class="spacer"></span>
     <button type="button" id="faces-close" class="ghost" aria-label="Close the faces page">Close</button>
@@ -83,6 +86,18 @@ const PANEL = `
       <thead><tr><th>Name</th><th>Notice</th><th>Reason</th><th>Legal basis</th><th>Agency</th><th>Expires</th><th>Photos</th><th></th></tr></thead>
       <tbody></tbody>
     </table>
+  </div>
+  <div data-pane="search" hidden>
+    <form id="faces-search-form" class="faces-form" autocomplete="off">
+      <h3>Search the watchlist by photo</h3>
+      <p class="muted">Only with a written reason (case number, what the photo is). The reason, the photo's
+        fingerprint and the results go to the audit log. A result is a lead, never an identification.</p>
+      <label>Reason <input id="faces-search-reason" placeholder="e.g. case 2026/441: CCTV still from the robbery"></label>
+      <label>Photo <input id="faces-search-photo" type="file" accept="image/jpeg,image/png" required></label>
+      <button type="submit" id="faces-search-submit">Search</button>
+      <p id="faces-search-error" class="error" role="alert"></p>
+    </form>
+    <div id="faces-search-results"></div>
   </div>`;
 
 async function init({ map, user }) {
@@ -102,13 +117,15 @@ async function init({ map, user }) {
   $(".topbar .spacer").before(open);
   $("#faces-close").addEventListener("click", () => toggle(false));
   section.querySelectorAll(".faces-tabs button").forEach((b) => b.addEventListener("click", () => showTab(b.dataset.tab)));
-  const tabs = { authorisations: VIEWERS.has(user.role), watchlist: LIST_READERS.has(user.role) };
+  const tabs = { authorisations: VIEWERS.has(user.role), watchlist: LIST_READERS.has(user.role),
+    search: SEARCHERS.has(user.role) };
   for (const [tab, allowed] of Object.entries(tabs)) section.querySelector(`.faces-tabs [data-tab="${tab}"]`).hidden = !allowed;
   state.tab = tabs.authorisations ? "authorisations" : "watchlist";
   $("#faces-kill-switch").hidden = $("#faces-kill-reason").hidden = !STOPPERS.has(user.role);
   $("#faces-kill-switch").addEventListener("click", killSwitch);
   if (AUTHORISERS.has(user.role)) setupAuthorisationForm();
   if (ENROLLERS.has(user.role)) setupPersonForm();
+  if (SEARCHERS.has(user.role)) $("#faces-search-form").addEventListener("submit", searchByPhoto);
   showTab(state.tab);
   if (VIEWERS.has(user.role)) {
     await refreshAuthorisations();
@@ -125,8 +142,8 @@ function showTab(tab) {
   state.tab = tab;
   document.querySelectorAll("#faces .faces-tabs button").forEach((b) => b.classList.toggle("active", b.dataset.tab === tab));
   document.querySelectorAll("#faces [data-pane]").forEach((p) => { p.hidden = p.dataset.pane !== tab; });
-  const refresh = tab === "watchlist" ? refreshPersons : refreshAuthorisations;
-  refresh().catch((err) => console.error(err));
+  const refresh = { watchlist: refreshPersons, authorisations: refreshAuthorisations }[tab];
+  if (refresh) refresh().catch((err) => console.error(err));
 }
 
 function errorText(err) {
@@ -337,6 +354,43 @@ async function refreshPersons() {
     }
     return row;
   }));
+}
+
+// ---- search by photo (with a written reason, audited by the centre) ---------------------------
+
+async function searchByPhoto(event) {
+  event.preventDefault();
+  const reason = $("#faces-search-reason").value.trim();
+  const file = $("#faces-search-photo").files[0];
+  const out = $("#faces-search-results");
+  $("#faces-search-error").textContent = "";
+  if (reason.length < MIN_SEARCH_REASON) {
+    $("#faces-search-error").textContent = `A search by photo needs a written reason of at least ${MIN_SEARCH_REASON} characters.`;
+    return;
+  }
+  if (!file) return;
+  $("#faces-search-submit").disabled = true;
+  try {
+    const form = new FormData();
+    form.append("photo", file, file.name);
+    form.append("reason", reason);
+    const response = await fetch(`${API}/search`, { method: "POST", body: form, credentials: "same-origin" });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) throw new ApiError(response.status, data.detail);
+    const rows = data.results.map((h) => `<tr class="${h.possible_match ? "possible" : "no-match"}" data-person-id="${h.person.id}">
+        <td>${escapeHtml(h.person.name)}</td><td><span class="notice notice-${escapeHtml(h.person.notice)}">${escapeHtml(h.person.notice)}</span></td>
+        <td>${h.distance.toFixed(3)} / ${h.threshold.toFixed(3)}</td>
+        <td>${h.possible_match ? "possible match (lead)" : "not a match"}</td></tr>`).join("");
+    out.innerHTML = `<p class="statement">${escapeHtml(data.statement)}</p>
+      <table class="faces-table"><thead><tr><th>Person</th><th>Notice</th><th>Distance / threshold</th><th></th></tr></thead>
+      <tbody>${rows || `<tr><td colspan="4" class="muted">nobody on the watchlist</td></tr>`}</tbody></table>`;
+  } catch (err) {
+    const code = (/photo refused: (\w+)/.exec(errorText(err)) || [])[1];
+    $("#faces-search-error").textContent = code ? `Photo refused: ${REFUSALS[code] || code}` : errorText(err);
+    out.replaceChildren();
+  } finally {
+    $("#faces-search-submit").disabled = false;
+  }
 }
 
 // ---- the face lead in the alert feed -----------------------------------------------------------
