@@ -114,3 +114,29 @@ def test_cli_user_and_unit_commands(tmp_path: Path) -> None:
     assert revoked.exit_code == 0 and "revoked 1 token(s)" in revoked.output
     verified = runner.invoke(cli_app, ["audit", "verify"], env=env)
     assert verified.exit_code == 0 and "intact" in verified.output
+
+
+def test_heartbeats_from_the_bus(sqlite_world: World) -> None:
+    import asyncio
+
+    from amane.bus import subjects
+    from amane.core.messages import GeoPoint, Heartbeat
+
+    world = sqlite_world
+    beat = Heartbeat(unit_id="RBT-1", position=GeoPoint(lat=33.61, lon=-7.52), heading_deg=180.0)
+
+    async def publish() -> None:
+        await world.center.bus.publish(subjects.unit_heartbeat("RBT-1"), encode(beat))
+        await world.center.bus.publish(
+            subjects.unit_heartbeat("GHOST-9"), encode(beat)
+        )  # wrong subject: dropped
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if world.center.writer.items:
+                break
+
+    world.client.portal.call(publish)  # type: ignore[union-attr]
+    world.login("operator")
+    units = {u["callsign"]: u for u in world.client.get("/api/v1/units").json()}
+    assert units["RBT-1"]["online"] is True and units["RBT-1"]["heading_deg"] == 180.0
+    assert units["RBT-1"]["last_position"] == {"lat": 33.61, "lon": -7.52}
