@@ -18,7 +18,7 @@ from amane.core.messages import (
     Severity,
     decode_as,
 )
-from amane.unit.outbox import Backoff, ItemKind, Outbox
+from amane.unit.outbox import BOUND_CHECK_EVERY, Backoff, ItemKind, Outbox
 
 
 class Clock:
@@ -153,10 +153,13 @@ def test_bound_thins_positions_then_drops_them_but_never_alerts(tmp_path: Path) 
     for _ in range(150):  # positions far apart in time: thinning cannot help, the oldest go
         box.put_heartbeat(beat())
         clock.t += 60
+    assert 100 <= box.pending()["heartbeat"] <= 100 + BOUND_CHECK_EVERY  # checked every few puts
+    box.enforce_bounds()
     assert box.pending()["heartbeat"] == 100
     for n in range(130):
         box.put_alert(alert(n % 60))
         clock.t += 1
+    box.enforce_bounds()
     pending = box.pending()
     assert pending["alert"] == 130  # over the bound: alerts are never dropped
     assert "heartbeat" not in pending

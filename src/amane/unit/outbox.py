@@ -10,10 +10,11 @@ idempotent receiver). Items are handed out in delivery order:
 A failed item waits ``backoff(attempts)`` (exponential with jitter) before it is offered again; an item the
 centre refuses for good (a 4xx other than 408/409/429) is parked as ``dead`` and kept for inspection.
 
-**Bounds** (``max_items``): when the backlog is over the limit the outbox first *thins* the positions
-(keeping one per ``position_interval_s`` of backlog, the newest of each interval), then drops the oldest
-positions, then the oldest evidence uploads (the local file stays under the evidence retention). Alerts,
-acks and messages are never dropped.
+**Bounds** (``max_items``, checked every :data:`BOUND_CHECK_EVERY` puts and by :meth:`enforce_bounds`):
+when the backlog is over the limit the outbox first *thins* the positions (keeping one per
+``position_interval_s`` of backlog, the newest of each interval), then drops the oldest positions, then
+the oldest evidence uploads (the local file stays under the evidence retention). Alerts, acks and
+messages are never dropped.
 
 >>> import tempfile, pathlib
 >>> from amane.core.messages import Heartbeat
@@ -61,6 +62,9 @@ PRIORITY: dict[ItemKind, int] = {
     ItemKind.HEARTBEAT: 3,
 }
 
+BOUND_CHECK_EVERY = 32
+"""The bound is checked every this many puts (counting the backlog is a scan)."""
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
     id TEXT PRIMARY KEY,
@@ -77,6 +81,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     last_error TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, priority, created_at);
+CREATE INDEX IF NOT EXISTS outbox_parent ON outbox (parent_id) WHERE parent_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS sent_alerts (id TEXT PRIMARY KEY, sent_at REAL NOT NULL);
 """
 
@@ -150,6 +155,8 @@ class Outbox:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self.dropped: dict[str, int] = {"heartbeat": 0, "evidence": 0}
+        self._deliveries = 0
+        self._puts = 0
 
     # -- writing -------------------------------------------------------------------------------------
     @contextmanager
@@ -273,12 +280,13 @@ class Outbox:
                 db.execute(
                     "INSERT OR IGNORE INTO sent_alerts (id, sent_at) VALUES (?, ?)", (item.id, self._clock())
                 )
-            # sent_alerts only matters while evidence of the alert is pending
-            db.execute(
-                "DELETE FROM sent_alerts WHERE sent_at < ? AND id NOT IN "
-                "(SELECT parent_id FROM outbox WHERE parent_id IS NOT NULL)",
-                (self._clock() - 3600,),
-            )
+            self._deliveries += 1
+            if self._deliveries % 200 == 0:  # sent_alerts only matters while evidence of the alert waits
+                db.execute(
+                    "DELETE FROM sent_alerts WHERE sent_at < ? AND NOT EXISTS "
+                    "(SELECT 1 FROM outbox o WHERE o.parent_id = sent_alerts.id)",
+                    (self._clock() - 3600,),
+                )
 
     def failed(self, item: OutboxItem, error: str) -> float:
         """A retryable failure: schedule the next attempt with backoff; returns the delay in seconds."""
@@ -323,7 +331,17 @@ class Outbox:
     def _count(self, db: sqlite3.Connection) -> int:
         return int(db.execute("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetchone()[0])
 
+    def enforce_bounds(self) -> None:
+        """Bring the backlog within ``max_items`` now (see the module docstring for what goes first)."""
+        with self._tx() as db:
+            self._bound(db)
+
     def _enforce_bounds(self, db: sqlite3.Connection) -> None:
+        self._puts += 1
+        if self._puts % BOUND_CHECK_EVERY == 0:  # counting is a scan: not on every put
+            self._bound(db)
+
+    def _bound(self, db: sqlite3.Connection) -> None:
         over = self._count(db) - self.max_items
         if over <= 0:
             return

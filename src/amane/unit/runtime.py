@@ -339,6 +339,7 @@ class UnitRuntime:
     async def _housekeeping(self, stop: asyncio.Event) -> None:
         last_purge = 0.0
         while not stop.is_set():
+            await asyncio.to_thread(self.outbox.enforce_bounds)
             self.refresh_metrics()
             if time.monotonic() - last_purge > 600:
                 await asyncio.to_thread(self.evidence.purge)
