@@ -180,3 +180,23 @@ def _check_offline_sweep(world: World) -> None:
         event = ws.receive_json()
         assert event["type"] == "unit.updated" and event["data"]["callsign"] == "RBT-1"
         assert event["data"]["online"] is False
+
+
+@pytest.mark.parametrize(
+    ("origin", "ok"), [(None, True), ("http://testserver", True), ("https://evil.example", False)]
+)
+def test_cross_origin_live_feed_is_refused(sqlite_world: World, origin: str | None, ok: bool) -> None:
+    world = sqlite_world
+    world.login("operator")
+    headers = {"origin": origin} if origin else {}
+    if ok:
+        with world.client.websocket_connect("/api/v1/live", headers=headers) as ws:
+            assert _beat(world).status_code == 200
+            assert ws.receive_json()["type"] == "unit.position"
+    else:
+        with (
+            pytest.raises(WebSocketDisconnect) as info,
+            world.client.websocket_connect("/api/v1/live", headers=headers) as ws,
+        ):
+            ws.receive_json()
+        assert info.value.code == 4403

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect, WebSocketException
 from fastapi.concurrency import run_in_threadpool
@@ -28,7 +29,17 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_TOO_SLOW = 4408
 
 
+def _same_origin(websocket: WebSocket) -> bool:
+    """Browsers send Origin on a WebSocket handshake; another site's page must not ride our cookie."""
+    origin = websocket.headers.get("origin")
+    if origin is None:  # not a browser (scripts, the benchmark): they authenticate with a token
+        return True
+    return urlsplit(origin).netloc == websocket.headers.get("host", "")
+
+
 async def live_user(websocket: WebSocket, center: CenterDep) -> AuthUser:
+    if not _same_origin(websocket):
+        raise WebSocketException(CLOSE_FORBIDDEN, "cross-origin live feed refused")
     try:
         user = await run_in_threadpool(authenticate_staff, center, session_token(websocket))
     except Unauthenticated as err:
