@@ -9,9 +9,10 @@ Metrics per system and set: ``n``; ``exact`` (the read equals the label after no
 separators and case; on full images: one of the image's plate reads does); ``char_accuracy``
 (1 - edit distance / label length, best read); ``detect_rate`` (full images: a plate box with IoU
 >= 0.4 against the label); ``ms_per_plate_median`` (per crop, or per full image).
-Systems: ``amane`` (our localiser + CRNN), ``amane+rapidrec`` (the same, with RapidOCR's
-recogniser as a second opinion on each localised plate), ``rapidocr`` (RapidOCR det+rec alone) and
-``tesseract`` (when installed).
+Systems: ``amane`` (the default reader: our localiser, our CRNN, RapidOCR's recogniser as a
+second opinion on each localised plate; crops are read by the CRNN alone), ``amane-crnn`` (the
+same without the second opinion), ``rapidocr`` (RapidOCR det+rec alone) and ``tesseract`` (when
+installed).
 """
 
 from __future__ import annotations
@@ -152,14 +153,13 @@ def _systems(names: list[str]) -> dict[str, tuple[CropReader, FrameReader]]:
             lambda img: reader.read_crop(img).text,
             lambda img: [(d.box, d.read.text) for d in reader.read_candidates(img)],
         )
-    if "amane+rapidrec" in names:
-        from amane.vision.plates.ocr_rapid import RapidOCRConfig
+    if "amane-crnn" in names:
         from amane.vision.plates.reader import PlateReader, ReaderConfig
 
-        hybrid = PlateReader(ReaderConfig(second_opinion=RapidOCRConfig(use_det=False)))
-        out["amane+rapidrec"] = (
-            lambda img: hybrid.read_crop(img).text,
-            lambda img: [(d.box, d.read.text) for d in hybrid.read_candidates(img)],
+        crnn_only = PlateReader(ReaderConfig(second_opinion=None))
+        out["amane-crnn"] = (
+            lambda img: crnn_only.read_crop(img).text,
+            lambda img: [(d.box, d.read.text) for d in crnn_only.read_candidates(img)],
         )
     if "rapidocr" in names:
         from amane.vision.plates.ocr_rapid import RapidPlateOCR

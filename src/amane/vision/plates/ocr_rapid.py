@@ -30,6 +30,12 @@ class RapidOCRConfig(BaseModel):
     type: Literal["rapidocr"] = "rapidocr"
     use_det: bool = Field(True, description="Run the text detector first (else recognise the whole crop)")
     threads: int = Field(1, ge=1, le=16, description="onnxruntime intra-op threads")
+    det_limit_type: Literal["max", "min"] = Field(
+        "max",
+        description="'max': images are shrunk so the long side is at most 736 px (RapidOCR 1.4.4 ignores "
+        "det_limit_side_len in this mode); 'min': RapidOCR's default, small images are enlarged so the "
+        "short side is 736 px (slow on large plate crops)",
+    )
 
 
 class RapidPlateOCR:
@@ -41,7 +47,11 @@ class RapidPlateOCR:
         from rapidocr_onnxruntime import RapidOCR
 
         self.config = config or RapidOCRConfig()
-        self.engine = RapidOCR(intra_op_num_threads=self.config.threads, inter_op_num_threads=1)
+        self.engine = RapidOCR(
+            intra_op_num_threads=self.config.threads,
+            inter_op_num_threads=1,
+            det_limit_type=self.config.det_limit_type,
+        )
 
     def lines(self, image: Image) -> list[tuple[list[list[float]], str, float]]:
         """Raw text lines: (quad, text, score)."""

@@ -34,9 +34,10 @@ class ReaderConfig(BaseModel):
     min_confidence: float = Field(0.5, ge=0, le=1, description="Reads below this confidence are dropped")
     rectified_height: int = Field(64, ge=16, le=256, description="Height plates are warped to before OCR")
     second_opinion: RapidOCRConfig | None = Field(
-        None,
-        description="Also read each candidate with this engine (RapidOCR recognition on the rectified crop); "
-        "the more plausible read wins (a valid Moroccan read earns a bonus)",
+        default_factory=lambda: RapidOCRConfig(use_det=False),
+        description="Also read each localised plate with this engine (RapidOCR's recogniser on the rectified "
+        "crop; None: off); the more plausible read wins and a valid Moroccan read earns a bonus. On by "
+        "default: it reads Latin plates better than the small CRNN (docs/plates.md)",
     )
 
 
