@@ -1,4 +1,4 @@
-"""`amane demo` brings up a living centre: units report positions and post alerts with evidence."""
+"""`amane demo` brings up a living centre: simulated units run the real pipeline, report and alert."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from amane.core.messages import GeoPoint, UnitKind
-from amane.demo.runner import FLEET, run_demo
-from amane.demo.scripted import ScriptedUnit, position_on_loop
+from amane.demo.runner import DEMO_HOTLIST, demo_fleet, run_demo, write_hotlist
+from amane.watchlists.hotlist import Hotlist
 
 
 def _free_port() -> int:
@@ -18,23 +17,26 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def test_demo_runs_units_that_move_and_post_alerts(tmp_path: Path) -> None:
-    await run_demo(data_dir=tmp_path, port=_free_port(), duration_s=9.0)
+def test_the_demo_hotlist_carries_governance(tmp_path: Path) -> None:
+    write_hotlist(tmp_path / "h.db")
+    write_hotlist(tmp_path / "h.db")  # replaced, not appended
+    hotlist = Hotlist(tmp_path / "h.db")
+    entries = list(hotlist)
+    hotlist.close()
+    assert len(entries) == len(DEMO_HOTLIST)
+    assert all(e.legal_basis and e.agency and e.expires_at for e in entries)
+
+
+async def test_demo_units_report_positions_and_alerts_reach_the_centre(tmp_path: Path) -> None:
+    fleet = demo_fleet(tmp_path, cars=1, motorcycles=1).model_copy(update={"heartbeat_s": 1.0})
+    await run_demo(data_dir=tmp_path, port=_free_port(), duration_s=25.0, fleet=fleet)
     engine = create_engine(f"sqlite:///{tmp_path / 'demo.db'}")
     with engine.connect() as conn:
-        units = conn.execute(text("SELECT count(*) FROM units")).scalar_one()
-        alerts = conn.execute(text("SELECT count(*) FROM alerts")).scalar_one()
-        evidence = conn.execute(text("SELECT count(*) FROM alert_evidence")).scalar_one()
+        units = conn.execute(text("SELECT callsign, last_lat FROM units")).all()
+        alerts = conn.execute(text("SELECT kind FROM alerts")).scalars().all()
+        users = conn.execute(text("SELECT role FROM users WHERE username = 'demo'")).scalars().all()
     engine.dispose()
-    assert units == len(FLEET)
-    assert alerts >= 1
-    assert evidence == alerts
-
-
-def test_units_drive_a_loop_and_head_along_it() -> None:
-    unit = ScriptedUnit("X", UnitKind.CAR, "r", "t", GeoPoint(lat=34.0, lon=-6.8), 500.0, 10.0)
-    start, heading0 = position_on_loop(unit, 0.0)
-    later, _ = position_on_loop(unit, 10.0)
-    assert abs(start.lat - (34.0 + 500 / 111_320)) < 1e-9
-    assert heading0 == 90.0
-    assert later.lon > start.lon  # clockwise from north: heading east
+    assert len(units) == 2
+    assert all(lat is not None for _, lat in units), "every unit reported a position"
+    assert users == ["operator"]
+    assert alerts, "the simulated scenes raised at least one alert"

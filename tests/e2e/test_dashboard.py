@@ -25,8 +25,8 @@ from amane.center.runtime import Center
 from amane.center.units import service as unit_service
 from amane.center.users import service as user_service
 from amane.core.messages import Alert, AlertKind, EvidenceRef, GeoPoint, Heartbeat, Severity
-from amane.demo.evidence import person_snapshot, plate_snapshot
 from amane.demo.runner import demo_settings
+from tests.e2e.evidence_images import person_snapshot, plate_snapshot
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "dashboard.png"

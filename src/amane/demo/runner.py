@@ -1,47 +1,50 @@
-"""Run the demo: a centre on the embedded default plus a scripted fleet, in one process."""
+"""Run the demo: a centre on the embedded default plus the simulated fleet, in one process.
+
+Each simulated unit runs the real unit runtime (cameras rendered by :mod:`amane.sim`, motion gate,
+detector, tracker, plate/face/behaviour plug-ins as far as they are installed, outbox, uplink) and
+talks to the real centre over HTTP and the in-process bus.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import secrets
-from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import typer
-import uvicorn
 from sqlalchemy import select
 
+from amane.center import security
+from amane.center import server as center_server
 from amane.center.app import create_app
+from amane.center.audit import service as audit
 from amane.center.runtime import Center
-from amane.center.units import service as unit_service
 from amane.center.users import service as user_service
 from amane.config import CenterSettings, MapCenter
-from amane.core.messages import GeoPoint, UnitKind
-from amane.demo.scripted import RABAT, ScriptedUnit, drive
-from amane.store.models import Unit, User
+from amane.sim.fleet import FleetConfig, register_fleet, run_fleet, street_behaviour
+from amane.store.models import User
+from amane.watchlists.hotlist import Hotlist, HotlistEntry, HotlistReason
 
 logger = logging.getLogger(__name__)
 
 DEMO_OPERATOR = "demo"
-FLEET = (
-    ("RBT-01", UnitKind.CAR, "hassan", GeoPoint(lat=34.0230, lon=-6.8330), 450.0, 9.0),
-    ("RBT-02", UnitKind.CAR, "agdal", GeoPoint(lat=34.0050, lon=-6.8480), 600.0, 11.0),
-    ("RBT-M1", UnitKind.MOTORCYCLE, "hassan", GeoPoint(lat=34.0160, lon=-6.8250), 350.0, 12.0),
-    ("RBT-03", UnitKind.CAR, "souissi", GeoPoint(lat=33.9950, lon=-6.8250), 700.0, 10.0),
-    ("RBT-D1", UnitKind.DRONE, "hassan", GeoPoint(lat=34.0200, lon=-6.8400), 250.0, 6.0),
+RABAT = MapCenter(lat=34.0181, lon=-6.8355)
+# Plates the simulated scenes show, and the hotlist the units check them against.
+DEMO_HOTLIST = (
+    ("57626-ب-8", HotlistReason.STOLEN, 1, "Stolen 2026-11-20, Agdal"),
+    ("12345-د-6", HotlistReason.WANTED, 2, "Vehicle used in a robbery"),
+    ("8421-ه-1", HotlistReason.BOLO, 3, "Be on the look-out: hit and run"),
 )
 
 
 def _box(name: str, south: float, west: float, north: float, east: float) -> dict[str, Any]:
     ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
-    return {
-        "type": "Feature",
-        "properties": {"name": name},
-        "geometry": {"type": "Polygon", "coordinates": [ring]},
-    }
+    geometry = {"type": "Polygon", "coordinates": [ring]}
+    return {"type": "Feature", "properties": {"name": name}, "geometry": geometry}
 
 
 DEMO_REGIONS = {
@@ -54,13 +57,6 @@ DEMO_REGIONS = {
 }
 
 
-@dataclass(frozen=True)
-class DemoSetup:
-    settings: CenterSettings
-    password: str
-    units: list[ScriptedUnit]
-
-
 def demo_settings(data_dir: Path, host: str, port: int) -> CenterSettings:
     """Settings of the demo centre: the embedded default under ``data_dir``, a map of Rabat."""
     return CenterSettings(
@@ -68,52 +64,97 @@ def demo_settings(data_dir: Path, host: str, port: int) -> CenterSettings:
         data_dir=data_dir,
         host=host,
         port=port,
-        map_center=MapCenter(lat=RABAT.lat, lon=RABAT.lon),
+        map_center=RABAT,
         map_zoom=14,
         regions=DEMO_REGIONS,
     )
 
 
-def prepare(center: Center) -> tuple[str, list[ScriptedUnit]]:
-    """Create (or reset) the demo operator and the fleet's units; returns the password and the units."""
+def demo_fleet(data_dir: Path, *, cars: int = 2, motorcycles: int = 1) -> FleetConfig:
+    """The demo's fleet: hotlisted plates in the scenes, loitering rules on the pavement."""
+    width, height = 640, 360
+    return FleetConfig(
+        cars=cars,
+        motorcycles=motorcycles,
+        regions=["hassan", "agdal", "souissi"],
+        width=width,
+        height=height,
+        plates=[plate for plate, *_ in DEMO_HOTLIST],
+        workdir=data_dir / "fleet",
+        plugin_options={
+            "plates": {"hotlist": str(data_dir / "hotlist.db")},
+            "behaviour": street_behaviour(width, height),
+        },
+    )
+
+
+def write_hotlist(path: Path) -> None:
+    """The demo hotlist (replaced on every run), with the governance every entry must carry."""
+    path.unlink(missing_ok=True)
+    hotlist = Hotlist(path)
+    try:
+        hotlist.add(
+            HotlistEntry(
+                plate=plate,
+                reason=reason,
+                priority=priority,
+                agency="DGSN demo",
+                legal_basis="Demo data, no real person or vehicle",
+                notes=notes,
+                expires_at=datetime.now(UTC) + timedelta(days=30),
+            )
+            for plate, reason, priority, notes in DEMO_HOTLIST
+        )
+    finally:
+        hotlist.close()
+
+
+def prepare(center: Center, fleet: FleetConfig) -> tuple[str, dict[str, str]]:
+    """Create (or reset) the demo operator and register the fleet; returns the password and unit tokens."""
     password = secrets.token_urlsafe(9)
     with center.db.writing() as session:
-        old = session.execute(select(User).where(User.username == DEMO_OPERATOR)).scalar_one_or_none()
-        if old is not None:
-            session.delete(old)
-            session.flush()
-        user_service.create_user(
-            session=session,
-            username=DEMO_OPERATOR,
-            role="operator",
-            password=password,
-            mfa=False,
-            actor="demo",
-        )
-        units = []
-        for callsign, kind, region, centre, radius, speed in FLEET:
-            unit = session.execute(select(Unit).where(Unit.callsign == callsign)).scalar_one_or_none()
-            if unit is None:
-                _, token = unit_service.register_unit(
-                    session=session, callsign=callsign, kind=kind, region=region, actor="demo"
-                )
-            else:
-                token = unit_service.issue_token(session=session, unit=unit, actor="demo")
-            units.append(ScriptedUnit(callsign, kind, region, token, centre, radius, speed))
-    return password, units
+        user = session.execute(select(User).where(User.username == DEMO_OPERATOR)).scalar_one_or_none()
+        if user is None:
+            user_service.create_user(
+                session=session,
+                username=DEMO_OPERATOR,
+                role="operator",
+                password=password,
+                mfa=False,
+                actor="demo",
+            )
+        else:  # a new password each run, and a fresh start after a lockout
+            user.password_hash = security.hash_password(password)
+            user.disabled, user.locked, user.failed_logins = False, False, 0
+            audit.append(
+                session=session,
+                actor="demo",
+                action="user.reset_password",
+                target=f"user:{DEMO_OPERATOR}",
+                details={},
+            )
+        tokens = register_fleet(session, fleet)
+    return password, tokens
 
 
 async def run_demo(
-    *, data_dir: Path, host: str = "127.0.0.1", port: int = 8000, duration_s: float | None = None
+    *,
+    data_dir: Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    duration_s: float | None = None,
+    fleet: FleetConfig | None = None,
 ) -> None:
     """Serve the centre and drive the fleet until interrupted (or for ``duration_s``)."""
     await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = demo_settings(data_dir, host, port)
+    fleet = fleet or demo_fleet(data_dir)
     center = Center(settings)
     app = create_app(settings, center=center)
-    password, units = prepare(center)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False))
+    await asyncio.to_thread(write_hotlist, data_dir / "hotlist.db")
+    password, tokens = prepare(center, fleet)
+    server = center_server.server(app, host=host, port=port, log_level="warning")
     serving = asyncio.create_task(server.serve())
     while not server.started:
         if serving.done():
@@ -126,18 +167,18 @@ async def run_demo(
         f"  Sign in as '{DEMO_OPERATOR}' with password '{password}'.\n"
         "  (This demo operator has NO second factor, for the demo only: admin and supervisor accounts\n"
         "   always need TOTP.)\n"
-        f"  {len(units)} scripted units are driving around central Rabat. Ctrl-C stops.\n"
+        f"  {len(tokens)} simulated units run the real unit pipeline around central Rabat. Ctrl-C stops.\n"
     )
     stop = asyncio.Event()
     async with httpx.AsyncClient(base_url=url, timeout=10.0) as client:
-        drivers = [asyncio.create_task(drive(client, u, seed=i, stop=stop)) for i, u in enumerate(units)]
+        driving = asyncio.create_task(
+            run_fleet(fleet, tokens=tokens, stop=stop, bus=center.bus, http=client, center_url=url)
+        )
         try:
-            if duration_s is None:
-                await serving
-            else:
-                await asyncio.wait({serving}, timeout=duration_s)
+            await asyncio.wait({serving, driving}, timeout=duration_s, return_when=asyncio.FIRST_COMPLETED)
         finally:
             stop.set()
-            await asyncio.gather(*drivers, return_exceptions=True)
+            report = await driving
+            logger.info("demo fleet: alerts %s, delivered %s", report.alerts, report.delivered)
             server.should_exit = True
             await serving

@@ -1,4 +1,4 @@
-"""Evidence images for scripted demo units: a plausible camera snapshot with the hit boxed."""
+"""Evidence images for browser tests: a plausible camera snapshot with the hit boxed."""
 
 from __future__ import annotations
 
