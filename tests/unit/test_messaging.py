@@ -216,10 +216,9 @@ async def test_subscribing_unit_receives_over_the_bus(centre: Centre, tmp_path: 
 
 
 async def test_bus_only_unit_acks_through_the_consumer(centre: Centre, tmp_path: Path) -> None:
-    from amane.center.messages.consumer import consume_unit_messages
     from amane.unit.transport import BusTransport
 
-    consumer = asyncio.create_task(consume_unit_messages(centre.center))
+    assert centre.center.started, "the centre consumes unit messages from the bus itself"
     outbox = Outbox(tmp_path / "outbox.db")
     inbox = Inbox(tmp_path / "inbox.db", "RBT-7", outbox)
     stop = asyncio.Event()
@@ -244,5 +243,4 @@ async def test_bus_only_unit_acks_through_the_consumer(centre: Centre, tmp_path:
         await asyncio.sleep(0.02)
     stop.set()
     await listener
-    consumer.cancel()
     assert result == {"RBT-7": "read"}

@@ -104,6 +104,9 @@ class Center:
         ]
         if self.settings.offline_sweep_seconds > 0:
             self._tasks.append(asyncio.create_task(self._sweep_offline(), name="offline-sweep"))
+        from amane.center.messages.consumer import consume_unit_messages  # it imports this module
+
+        self._tasks.append(asyncio.create_task(consume_unit_messages(self), name="bus-unit-messages"))
         self.started = True
 
     async def stop(self) -> None:
