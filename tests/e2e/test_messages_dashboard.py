@@ -185,7 +185,9 @@ def test_message_delivery_states_crew_messages_and_broadcast_live(centre: Runnin
         expect(reply).not_to_have_class(_has_class("unseen"))
         expect(page.locator("#messages-badge")).to_be_hidden()
 
-        # a click on a unit's marker on the map makes it the addressee
+        # a click on a unit's row in the table, or on its marker on the map, makes it the addressee
+        page.locator('#unit-table tr[data-callsign="RBT-02"]').click()
+        expect(page.locator("#message-unit")).to_have_value("RBT-02")
         beat = Heartbeat(unit_id="RBT-M1", position=GeoPoint(lat=34.0150, lon=-6.8450), heading_deg=90.0)
         r = client.post(
             "/api/v1/units/heartbeat",
@@ -229,8 +231,26 @@ def test_message_delivery_states_crew_messages_and_broadcast_live(centre: Runnin
         )
         expect(broadcast.locator('.delivery[data-unit="RBT-02"]')).to_have_attribute("data-state", "sent")
         assert page.evaluate("window.__notReloaded") is True
+        later = UnitSide(client, "RBT-02", centre.tokens["RBT-02"]).write("Checkpoint set up")
+        expect(page.locator(f'#crew-list li[data-message-id="{later.id}"]')).to_have_class(
+            _has_class("unseen")
+        )
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOT))
+
+        # after a reload: states from the store, and what this user has seen stays seen
+        page.reload()
+        expect(page.locator("#live-status")).to_have_text("live")
+        page.click("#messages-open")
+        expect(item.locator('.delivery[data-unit="RBT-01"]')).to_have_attribute("data-state", "read")
+        expect(broadcast.locator('.delivery[data-unit="RBT-01"]')).to_have_attribute(
+            "data-state", "delivered"
+        )
+        expect(page.locator(f'#crew-list li[data-message-id="{later.id}"]')).to_have_class(
+            _has_class("unseen")
+        )
+        expect(reply).not_to_have_class(_has_class("unseen"))
+        expect(page.locator("#messages-badge")).to_have_text("1 new")
 
         # a role the centre does not let send or list messages gets no messages drawer
         other = browser.new_page(viewport={"width": 1200, "height": 800})

@@ -13,7 +13,8 @@ const READERS = new Set(["admin", "supervisor", "operator"]);
 const SENDERS = new Set(["admin", "supervisor", "operator"]);
 const STATES = ["sent", "delivered", "read"];
 const KIND_LABEL = { text: "Text", goto: "Go to", order: "Order" };
-const state = { map: null, user: null, messages: new Map(), units: new Map(), unseen: new Set(), open: false,
+const SEEN_KEEP = 500;
+const state = { map: null, user: null, messages: new Map(), units: new Map(), seen: null, open: false,
   picking: false, location: null, marker: null, layer: null, ready: false };
 const $ = (selector, root = document) => root.querySelector(selector);
 
@@ -40,7 +41,7 @@ const PANEL = `
     </div>
     <label>Message <textarea id="message-body" rows="2" maxlength="4000"></textarea></label>
     <button type="submit" id="message-send">Send</button>
-    <span class="meta">A click on a unit on the map picks it.</span>
+    <span class="meta">A click on a unit (map or table) picks it.</span>
     <p id="message-error" class="error" role="alert"></p>
   </form>
   <h3>From crews <span id="crew-unseen" class="status unseen-count" title="Mark all seen" hidden></span></h3>
@@ -65,17 +66,72 @@ async function init({ map, user }) {
   open.addEventListener("click", () => toggle(!state.open));
   $(".topbar .spacer").before(open);
   $("#messages-close").addEventListener("click", () => toggle(false));
-  $("#crew-unseen").addEventListener("click", () => { state.unseen.clear(); render(); });
+  state.seen = loadSeen(user.username);
+  $("#crew-unseen").addEventListener("click", () => {
+    for (const m of state.messages.values()) if (isUnseen(m)) state.seen.ids.add(m.id);
+    saveSeen();
+    render();
+  });
   state.layer = L.layerGroup().addTo(map);
   if (SENDERS.has(user.role)) setupCompose();
-  const [units, messages] = await Promise.all([call("GET", `${API}/units`), call("GET", `${API}/messages?limit=200`)]);
+  const units = await call("GET", `${API}/units`);
   for (const unit of units) state.units.set(unit.callsign, unit);
   renderRecipients();
-  for (const message of messages) {
+  await reload();
+  if (state.seen.since === null) {  // first time here: what is already stored counts as seen
+    const crew = [...state.messages.values()].filter((m) => m.direction === "from_unit").map((m) => Date.parse(m.sent_at));
+    state.seen.since = new Date(Math.max(0, ...crew)).toISOString();
+    saveSeen();
+    render();
+  }
+  watchReconnects();
+}
+
+// Everything since the last look (on start, and after the live feed comes back from a gap).
+async function reload() {
+  for (const message of await call("GET", `${API}/messages?limit=200`)) {
     const known = state.messages.get(message.id);
     state.messages.set(message.id, known ? merge(known, message) : message);
   }
   render();
+}
+
+function watchReconnects() {
+  const pill = $("#live-status");
+  let online = pill.textContent === "live";
+  new MutationObserver(() => {
+    const now = pill.textContent === "live";
+    if (now && !online) reload().catch((err) => console.error(err));
+    online = now;
+  }).observe(pill, { childList: true, characterData: true, subtree: true });
+}
+
+// Which crew messages this user has seen, kept in the browser: a message from a unit is new when it is
+// newer than the crew messages stored when the user first opened the dashboard here (the units' clocks,
+// not this browser's) and has not been clicked, or marked seen, since.
+function loadSeen(username) {
+  const key = `amane.messages.seen.${username}`;
+  let stored = null;
+  try { stored = JSON.parse(localStorage.getItem(key) || "null"); } catch { stored = null; }
+  const seen = { key, since: null, ids: new Set() };
+  if (stored && typeof stored.since === "string" && Array.isArray(stored.ids)) {
+    seen.since = stored.since;
+    seen.ids = new Set(stored.ids.slice(-SEEN_KEEP));
+  }
+  state.seen = seen;
+  if (seen.since !== null) saveSeen();
+  return seen;
+}
+
+function saveSeen() {
+  try {
+    localStorage.setItem(state.seen.key, JSON.stringify({ since: state.seen.since, ids: [...state.seen.ids].slice(-SEEN_KEEP) }));
+  } catch { /* private mode or full storage: seen marks last for this page only */ }
+}
+
+function isUnseen(message) {
+  return message.direction === "from_unit" && state.seen.since !== null
+    && Date.parse(message.sent_at) > Date.parse(state.seen.since) && !state.seen.ids.has(message.id);
 }
 
 function toggle(visible) {
@@ -114,11 +170,21 @@ function setupCompose() {
   state.map.on("popupopen", (event) => {
     const source = event.popup && event.popup._source;
     const callsign = source && source.options && source.options.title;
-    if (!state.open || state.picking || !callsign || !state.units.has(callsign)) return;
-    $("#message-scope").value = "unit";
-    $("#message-scope").dispatchEvent(new Event("change"));
-    $("#message-unit").value = callsign;
+    if (!state.picking && callsign) selectUnit(callsign);
   });
+  // So does a click on its row in the unit table.
+  $("#unit-table tbody").addEventListener("click", (event) => {
+    const row = event.target.closest("tr[data-callsign]");
+    if (row) selectUnit(row.dataset.callsign);
+  });
+}
+
+function selectUnit(callsign) {
+  if (!state.open || !state.units.has(callsign)) return;
+  $("#message-scope").value = "unit";
+  $("#message-scope").dispatchEvent(new Event("change"));
+  $("#message-unit").value = callsign;
+  $("#message-body").focus();
 }
 
 function setPicking(on) {
@@ -202,7 +268,6 @@ function onLive(message) {
 function upsert(message) {
   const known = state.messages.get(message.id);
   state.messages.set(message.id, known ? merge(known, message) : message);
-  if (!known && message.direction === "from_unit") state.unseen.add(message.id);
   render(known ? null : message.id);
 }
 
@@ -222,7 +287,7 @@ function render(freshId = null) {
     .map((m) => crewItem(m, m.id === freshId)));
   $("#sent-list").replaceChildren(...all.filter((m) => m.direction !== "from_unit").slice(0, 200)
     .map((m) => sentItem(m, m.id === freshId)));
-  const unseen = state.unseen.size;
+  const unseen = all.filter(isUnseen).length;
   for (const badge of [$("#messages-badge"), $("#crew-unseen")]) {
     badge.hidden = unseen === 0;
     badge.textContent = `${unseen} new`;
@@ -261,7 +326,7 @@ function sentItem(message, fresh) {
 
 function crewItem(message, fresh) {
   const item = document.createElement("li");
-  const unseen = state.unseen.has(message.id);
+  const unseen = isUnseen(message);
   item.className = `message crew kind-${escapeHtml(message.kind)}${unseen ? " unseen" : ""}${fresh ? " fresh" : ""}`;
   item.dataset.messageId = message.id;
   item.dataset.unit = message.unit || "";
@@ -269,7 +334,9 @@ function crewItem(message, fresh) {
       <span class="meta">${new Date(message.sent_at).toLocaleTimeString()}${message.sender ? " · " + escapeHtml(message.sender) : ""}</span></div>
     <div class="body">${escapeHtml(message.body)}</div>${where(message)}`;
   item.addEventListener("click", () => {
-    if (!state.unseen.delete(message.id)) return;
+    if (!isUnseen(message)) return;
+    state.seen.ids.add(message.id);
+    saveSeen();
     render();
   });
   bindGoto(item);
