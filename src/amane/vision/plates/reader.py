@@ -36,8 +36,8 @@ class ReaderConfig(BaseModel):
     second_opinion: RapidOCRConfig | None = Field(
         default_factory=lambda: RapidOCRConfig(use_det=False),
         description="Also read each localised plate with this engine (RapidOCR's recogniser on the rectified "
-        "crop; None: off); the more plausible read wins and a valid Moroccan read earns a bonus. On by "
-        "default: it reads Latin plates better than the small CRNN (docs/plates.md)",
+        "crop; None: off). The CRNN's read is kept when it is a valid Moroccan plate (its speciality), "
+        "else this engine's read when plausible: it reads Latin plates better (docs/plates.md)",
     )
 
 
@@ -100,7 +100,7 @@ class PlateReader:
             read = self.ocr.read(crop)
             if self.second is not None:
                 other = self.second.read(crop)
-                if self._ok(other) and (not self._ok(read) or plausibility(other) > plausibility(read)):
+                if self._ok(other) and (not self._ok(read) or parse_moroccan(read.text) is None):
                     read = other
             out.append(PlateDetection(cand.quad, read, crop))
         return out

@@ -1,0 +1,74 @@
+"""`amane eval plates` on a small set made here: both layouts (crops + labels.csv, frames + openalpr .txt)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import cv2
+from typer.testing import CliRunner
+
+from amane.cli import app
+from amane.eval.plates import evaluate, load_openalpr, table
+
+
+def make_sets(root: Path, clean_plate: Callable[[str], Any], frame_with_plate: Callable[..., Any]) -> None:
+    crops = root / "ma" / "images"
+    crops.mkdir(parents=True)
+    rows = ["image,text"]
+    for i in range(4):
+        plate, text = clean_plate("moroccan")
+        cv2.imwrite(str(crops / f"{i}.png"), cv2.resize(plate, (240, 51)))
+        rows.append(f"{i}.png,{text}")
+    (root / "ma" / "labels.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    frames = root / "eu"
+    frames.mkdir()
+    for i in range(2):
+        plate, text = clean_plate("eu")
+        frame, (x1, y1, x2, y2) = frame_with_plate(plate, width=200)
+        cv2.imwrite(str(frames / f"f{i}.jpg"), frame)
+        (frames / f"f{i}.txt").write_text(
+            f"f{i}.jpg\t{x1:.0f}\t{y1:.0f}\t{x2 - x1:.0f}\t{y2 - y1:.0f}\t{text}\n"
+        )
+
+
+def test_evaluate_both_layouts(
+    tmp_path: Path, clean_plate: Callable[[str], Any], frame_with_plate: Callable[..., Any]
+) -> None:
+    make_sets(tmp_path, clean_plate, frame_with_plate)
+    assert len(load_openalpr(tmp_path / "eu")) == 2
+    res = evaluate(tmp_path, ["amane"])
+    ma, eu = res["amane"]["ma"], res["amane"]["eu"]
+    assert ma["n"] == 4 and eu["n"] == 2
+    assert set(ma) == {"n", "exact", "char_accuracy", "ms_per_plate_median"}
+    assert set(eu) == {"n", "exact", "char_accuracy", "detect_rate", "ms_per_plate_median"}
+    assert eu["detect_rate"] == 1.0
+    assert ma["char_accuracy"] >= 0.7 and eu["char_accuracy"] >= 0.7
+    assert "| ma | amane | 4 |" in table(res)
+
+
+def test_cli_writes_json(
+    tmp_path: Path, clean_plate: Callable[[str], Any], frame_with_plate: Callable[..., Any]
+) -> None:
+    make_sets(tmp_path / "data", clean_plate, frame_with_plate)
+    out = tmp_path / "out.json"
+    r = CliRunner().invoke(
+        app,
+        [
+            "eval",
+            "plates",
+            "--data",
+            str(tmp_path / "data"),
+            "--json",
+            str(out),
+            "--systems",
+            "amane",
+            "--limit",
+            "1",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    data = json.loads(out.read_text())
+    assert data["amane"]["ma"]["n"] == 1 and data["amane"]["eu"]["n"] == 1
