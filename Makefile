@@ -4,7 +4,7 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := chromium chromium-driver fonts-noto-core fonts-hosny-amiri fonts-dejavu-core
+APT_PACKAGES := chromium chromium-driver fonts-noto-core fonts-hosny-amiri fonts-dejavu-core fonts-liberation
 
 .PHONY: setup demo test lint typecheck pytest bench train-deps clean
 
