@@ -171,6 +171,7 @@ def test_message_delivery_states_crew_messages_and_broadcast_live(centre: Runnin
         assert UnitSide(client, "RBT-02", centre.tokens["RBT-02"]).poll() == []
         crew.ack(message_id, AckState.DELIVERED)
         expect(badge).to_have_attribute("data-state", "delivered")
+        expect(badge).to_have_class(_has_class("changed"))  # flashed as it moves on
         crew.ack(message_id, AckState.READ)
         expect(badge).to_have_attribute("data-state", "read")
         expect(badge).to_contain_text("read")

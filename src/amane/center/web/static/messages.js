@@ -15,7 +15,7 @@ const STATES = ["sent", "delivered", "read"];
 const KIND_LABEL = { text: "Text", goto: "Go to", order: "Order" };
 const SEEN_KEEP = 500;
 const state = { map: null, user: null, messages: new Map(), units: new Map(), seen: null, open: false,
-  picking: false, location: null, marker: null, layer: null, ready: false };
+  picking: false, location: null, marker: null, layer: null, view: null, ready: false };
 const $ = (selector, root = document) => root.querySelector(selector);
 
 window.addEventListener("amane:ready", (event) => init(event.detail).catch((err) => console.error(err)));
@@ -268,7 +268,10 @@ function onLive(message) {
 function upsert(message) {
   const known = state.messages.get(message.id);
   state.messages.set(message.id, known ? merge(known, message) : message);
-  render(known ? null : message.id);
+  const before = new Map(((known && known.deliveries) || []).map((d) => [d.unit, d.state]));
+  const moved = new Set((state.messages.get(message.id).deliveries || [])
+    .filter((d) => before.has(d.unit) && before.get(d.unit) !== d.state).map((d) => `${message.id}/${d.unit}`));
+  render(known ? null : message.id, moved);
 }
 
 // Deliveries only move forward (sent -> delivered -> read): a late or repeated event never takes a badge back.
@@ -281,12 +284,12 @@ function merge(known, fresh) {
   return { ...fresh, deliveries };
 }
 
-function render(freshId = null) {
-  const all = [...state.messages.values()].sort((a, b) => b.sent_at.localeCompare(a.sent_at));
+function render(freshId = null, moved = new Set()) {
+  const all = [...state.messages.values()].sort((a, b) => Date.parse(b.sent_at) - Date.parse(a.sent_at));
   $("#crew-list").replaceChildren(...all.filter((m) => m.direction === "from_unit").slice(0, 100)
     .map((m) => crewItem(m, m.id === freshId)));
   $("#sent-list").replaceChildren(...all.filter((m) => m.direction !== "from_unit").slice(0, 200)
-    .map((m) => sentItem(m, m.id === freshId)));
+    .map((m) => sentItem(m, m.id === freshId, moved)));
   const unseen = all.filter(isUnseen).length;
   for (const badge of [$("#messages-badge"), $("#crew-unseen")]) {
     badge.hidden = unseen === 0;
@@ -304,7 +307,7 @@ function where(message) {
   return `<a href="#" class="goto-link" data-lat="${lat}" data-lon="${lon}">${lat.toFixed(5)}, ${lon.toFixed(5)}</a>`;
 }
 
-function sentItem(message, fresh) {
+function sentItem(message, fresh, moved) {
   const item = document.createElement("li");
   item.className = `message kind-${escapeHtml(message.kind)}${fresh ? " fresh" : ""}`;
   item.dataset.messageId = message.id;
@@ -317,7 +320,8 @@ function sentItem(message, fresh) {
     <div class="deliveries">${deliveries.map((d) => {
       const when = d.read_at || d.delivered_at;
       const title = `${d.unit}: ${d.state}${when ? " at " + new Date(when).toLocaleTimeString() : ""}`;
-      return `<span class="delivery state-${escapeHtml(d.state)}" data-unit="${escapeHtml(d.unit)}" data-state="${escapeHtml(d.state)}"
+      const changed = moved.has(`${message.id}/${d.unit}`) ? " changed" : "";
+      return `<span class="delivery state-${escapeHtml(d.state)}${changed}" data-unit="${escapeHtml(d.unit)}" data-state="${escapeHtml(d.state)}"
         title="${escapeHtml(title)}">${escapeHtml(d.unit)} <b>${escapeHtml(d.state)}</b></span>`;
     }).join("")}${deliveries.length ? "" : `<span class="meta">no unit in this region</span>`}</div>`;
   bindGoto(item);
@@ -349,6 +353,10 @@ function bindGoto(item) {
   link.addEventListener("click", (event) => {
     event.preventDefault();
     event.stopPropagation();
-    state.map.panTo([Number(link.dataset.lat), Number(link.dataset.lon)]);
+    const where = [Number(link.dataset.lat), Number(link.dataset.lon)];
+    if (state.view) state.view.remove();
+    state.view = L.circleMarker(where, { radius: 10, color: "#3fb68b", weight: 3, fillOpacity: 0.2, interactive: false })
+      .addTo(state.layer);
+    state.map.panTo(where);
   });
 }
