@@ -328,6 +328,7 @@ async def fault_restarts(plan: Plan, workdir: Path) -> list[dict[str, object]]:
         unit = NatsBus(bus_url)
         try:
             await asyncio.to_thread(worker.wait_healthy, 120)
+            earlier: list[Alert] = []
             for name, fault in (("restart NATS mid-stream", "nats"), ("restart PostgreSQL mid-stream", "pg")):
                 alerts = make_alerts(plan.fault_alerts, units=ALERT_UNITS, seed=13 if fault == "nats" else 17)
                 base = count_rows(db)
@@ -344,7 +345,8 @@ async def fault_restarts(plan: Plan, workdir: Path) -> list[dict[str, object]]:
                     await asyncio.to_thread(cluster.start)
                 await sending
                 await wait_rows(db, base + plan.fault_alerts, timeout_s=300)
-                out.append(tally(name, alerts, db).as_dict())
+                out.append(tally(name, alerts, db, earlier=earlier).as_dict())
+                earlier += alerts
         finally:
             worker.stop()
             await unit.close()

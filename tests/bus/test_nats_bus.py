@@ -28,7 +28,7 @@ def _alert(unit: str = "RBT-1", n: int = 0) -> Alert:
 @pytest.fixture
 async def bus_url(nats_url: str) -> AsyncIterator[str]:
     """A bus URL with a fresh namespace; its streams are deleted afterwards."""
-    url = f"{nats_url}?namespace=t{secrets.token_hex(4)}&ack_wait_s=1&fetch_timeout_s=0.2"
+    url = f"{nats_url}?namespace=t{secrets.token_hex(4)}&ack_wait_s=5&fetch_timeout_s=0.2&fetch_batch=50"
     yield url
     cleaner = NatsBus(url)
     await cleaner.delete_streams()
@@ -131,7 +131,7 @@ async def test_a_durable_consumer_is_shared_by_two_workers(bus_url: str) -> None
         sent = [_alert(f"RBT-{i % 5}", i) for i in range(400)]
         await asyncio.gather(*(publisher.publish(subjects.unit_alert(a.unit_id), encode(a)) for a in sent))
         await _until(lambda: len(got_a) + len(got_b) >= len(sent))
-        await asyncio.sleep(1.5)  # past ack_wait: nothing may come again
+        await asyncio.sleep(1.0)  # nothing may come twice (acks are prompt; ack_wait is 5 s)
         for task in tasks:
             task.cancel()
         ids = [str(message_id(d.data)) for d in got_a + got_b]
@@ -144,7 +144,7 @@ async def test_a_durable_consumer_is_shared_by_two_workers(bus_url: str) -> None
 
 
 async def test_nak_and_unacked_deliveries_come_again(bus_url: str) -> None:
-    bus = NatsBus(bus_url)
+    bus = NatsBus(bus_url.replace("ack_wait_s=5", "ack_wait_s=1"))
     try:
         sub = await bus.subscribe(subjects.ALL_ALERTS, durable="center-alerts")
         await bus.publish(subjects.unit_alert("RBT-1"), encode(_alert(n=1)))

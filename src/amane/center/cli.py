@@ -72,6 +72,16 @@ def center(config: ConfigOption = None,
     from amane.center.server import run
 
     settings = _settings(config)
+    if workers != 1:  # N processes on one port: amane.center.workers
+        from amane.center.workers import WorkersRefusedError, run_workers
+
+        try:
+            run_workers(settings, config, host=host or settings.host, port=port or settings.port,
+                        workers=workers)
+        except WorkersRefusedError as err:
+            typer.echo(f"error: {err}", err=True)
+            raise typer.Exit(2) from err
+        return
     run(create_app(settings), host=host or settings.host, port=port or settings.port)
 
 

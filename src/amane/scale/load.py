@@ -112,13 +112,17 @@ def count_rows(db: Database) -> int:
         return int(session.scalar(select(func.count()).select_from(AlertRow)) or 0)
 
 
-def tally(name: str, sent: Sequence[Alert], db: Database) -> Tally:
-    """Compare what was sent with what the database holds."""
+def tally(name: str, sent: Sequence[Alert], db: Database, *, earlier: Sequence[Alert] = ()) -> Tally:
+    """Compare what was sent with what the database holds (``earlier``: streams already counted).
+
+    ``duplicated`` counts rows beyond one per alert, and rows of alerts nobody sent.
+    """
     rows = stored_ids(db)
     want = {str(a.id) for a in sent}
+    known = want | {str(a.id) for a in earlier}
     found = set(rows) & want
     return Tally(name=name, sent=len(want), stored=len(found), lost=len(want - found),
-                 duplicated=len(rows) - len(set(rows)) + len(set(rows) - want))
+                 duplicated=len(rows) - len(set(rows)) + len(set(rows) - known))
 
 
 async def wait_rows(db: Database, expected: int, *, timeout_s: float, poll_s: float = 0.2) -> int:

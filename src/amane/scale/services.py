@@ -180,7 +180,7 @@ class CenterProcess:
         )
         return self
 
-    def wait_healthy(self, timeout_s: float = 60.0) -> CenterProcess:
+    def wait_healthy(self, timeout_s: float = 120.0) -> CenterProcess:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc is None or self.proc.poll() is not None:
