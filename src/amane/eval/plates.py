@@ -72,8 +72,20 @@ def load_openalpr(folder: Path) -> list[FrameItem]:
             if len(parts) < 6:
                 continue
             x, y, w, h = (float(v) for v in parts[1:5])
-            items.append(FrameItem(folder / parts[0], (x, y, x + w, y + h), normalize_plate(parts[5])))
+            items.append(
+                FrameItem(_image_path(folder, parts[0]), (x, y, x + w, y + h), normalize_plate(parts[5]))
+            )
     return items
+
+
+def _image_path(folder: Path, name: str) -> Path:
+    """The labelled image; a label naming ``x.png`` when only ``x.jpg`` exists (it happens) finds it."""
+    path = folder / name
+    if not path.exists():
+        for ext in (".jpg", ".jpeg", ".png", ".JPG", ".PNG"):
+            if path.with_suffix(ext).exists():
+                return path.with_suffix(ext)
+    return path
 
 
 def iou(a: Box, b: Box) -> float:
