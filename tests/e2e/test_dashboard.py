@@ -6,10 +6,6 @@ Saves the screenshot the README shows (docs/img/dashboard.png).
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +14,6 @@ from pathlib import Path
 import httpx
 import pyotp
 import pytest
-import uvicorn
 
 from amane.center.app import create_app
 from amane.center.runtime import Center
@@ -27,8 +22,8 @@ from amane.center.users import service as user_service
 from amane.core.messages import Alert, AlertKind, EvidenceRef, GeoPoint, Heartbeat, Severity
 from amane.demo.runner import demo_settings
 from tests.e2e.evidence_images import person_snapshot, plate_snapshot
+from tests.e2e.serving import BROWSER_ARGS, CHROMIUM, free_port, serve_in_thread
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "dashboard.png"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -40,15 +35,10 @@ class Running:
     tokens: dict[str, str]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @pytest.fixture
 def centre(tmp_path: Path) -> Iterator[Running]:
-    port = _free_port()
+    port = free_port()
     settings = demo_settings(tmp_path, "127.0.0.1", port)
     center = Center(settings)
     app = create_app(settings, center=center)
@@ -66,19 +56,8 @@ def centre(tmp_path: Path) -> Iterator[Running]:
                 session=session, callsign=callsign, kind=kind, region=region
             )
     assert created.totp_secret is not None
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        threading.Event().wait(0.05)
-    assert server.started, "centre did not start"
-    try:
-        yield Running(f"http://127.0.0.1:{port}", created.totp_secret, tokens)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_in_thread(app, port) as url:
+        yield Running(url, created.totp_secret, tokens)
 
 
 def _post(client: httpx.Client, token: str, alert: Alert, image: bytes) -> None:
@@ -151,15 +130,7 @@ def test_sign_in_watch_alert_arrive_live_and_confirm(centre: Running) -> None:
 
     with httpx.Client(base_url=centre.url, timeout=10) as client, sync_playwright() as pw:
         _populate(client, centre.tokens)
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
         page = browser.new_page(viewport={"width": 1440, "height": 880})
         page.goto(centre.url + "/")
         page.fill("#login-username", "chief")

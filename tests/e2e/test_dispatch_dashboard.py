@@ -7,10 +7,6 @@ Uses Debian's chromium (never a downloaded browser); skips when it is absent. Sa
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from amane.center.app import create_app
 from amane.center.dispatch.state import DispatchSettings, DispatchState
@@ -28,8 +23,8 @@ from amane.center.units import service as unit_service
 from amane.center.users import service as user_service
 from amane.demo.runner import demo_settings
 from amane.routing import RoadGraph, city_grid
+from tests.e2e.serving import BROWSER_ARGS, CHROMIUM, free_port, serve_in_thread
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "dispatch.png"
 PASSWORD = "correct horse battery"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -49,15 +44,10 @@ class Running:
     grid: RoadGraph
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @pytest.fixture
 def centre(tmp_path: Path) -> Iterator[Running]:
-    port = _free_port()
+    port = free_port()
     settings = demo_settings(tmp_path, "127.0.0.1", port)
     center = Center(settings)
     app = create_app(settings, center=center)
@@ -73,19 +63,8 @@ def centre(tmp_path: Path) -> Iterator[Running]:
             _, tokens[callsign] = unit_service.register_unit(
                 session=session, callsign=callsign, kind=kind, region=region
             )
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        threading.Event().wait(0.05)
-    assert server.started, "centre did not start"
-    try:
-        yield Running(f"http://127.0.0.1:{port}", tokens, grid)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_in_thread(app, port) as url:
+        yield Running(url, tokens, grid)
 
 
 def _beat(client: httpx.Client, token: str, callsign: str, lat: float, lon: float, status: str) -> None:
@@ -108,15 +87,7 @@ def test_take_call_accept_recommendation_unit_arrives_kpis_change(centre: Runnin
     with httpx.Client(base_url=centre.url, timeout=10) as client, sync_playwright() as pw:
         for callsign, (_, _, (lat, lon)) in UNITS.items():
             _beat(client, centre.tokens[callsign], callsign, lat, lon, "available")
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
         page = browser.new_page(viewport={"width": 1600, "height": 900})
         page.goto(centre.url + "/")
         page.fill("#login-username", "disp")

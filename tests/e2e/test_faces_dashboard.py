@@ -7,11 +7,7 @@ Uses Debian's chromium (never a browser downloaded by a test tool); skips when i
 
 from __future__ import annotations
 
-import asyncio
 import re
-import shutil
-import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,7 +19,6 @@ import numpy as np
 import pyotp
 import pytest
 import skimage.data
-import uvicorn
 
 from amane.center.app import create_app
 from amane.center.runtime import Center
@@ -32,13 +27,10 @@ from amane.center.users import service as user_service
 from amane.core.messages import Alert, AlertKind, GeoPoint, Severity
 from amane.demo.runner import demo_settings
 from amane.watchlists.crypto import TemplateCipher
+from tests.e2e.serving import BROWSER_ARGS, CHROMIUM, free_port, serve_in_thread
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 RABAT = {"lat": 34.0215, "lon": -6.8345}
-BROWSER_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"
-]
 
 
 @dataclass
@@ -47,11 +39,6 @@ class Running:
     totp_secret: str
     unit_token: str
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _jpeg(bgr: np.ndarray) -> bytes:
@@ -70,7 +57,7 @@ def _b64(data: bytes) -> str:
 def centre(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Running]:
     monkeypatch.setenv("AMANE_WATCHLIST_KEY", TemplateCipher.encode_key(TemplateCipher.generate_key()))
     monkeypatch.setenv("AMANE_WATCHLIST_DB", f"sqlite:///{tmp_path / 'watchlist.db'}")
-    port = _free_port()
+    port = free_port()
     settings = demo_settings(tmp_path, "127.0.0.1", port)
     center = Center(settings)
     app = create_app(settings, center=center)
@@ -83,19 +70,8 @@ def centre(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Running]
         )
         _, token = unit_service.register_unit(session=session, callsign="RBT-01", kind="car", region="hassan")
     assert chief.totp_secret is not None
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        threading.Event().wait(0.05)
-    assert server.started, "centre did not start"
-    try:
-        yield Running(f"http://127.0.0.1:{port}", chief.totp_secret, token)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_in_thread(app, port) as url:
+        yield Running(url, chief.totp_secret, token)
 
 
 def _live(client: httpx.Client, token: str) -> bool:

@@ -8,11 +8,7 @@ Uses Debian's chromium (never a downloaded browser); skips when it is absent. Sa
 
 from __future__ import annotations
 
-import asyncio
 import re
-import shutil
-import socket
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +17,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from amane.center.app import create_app
 from amane.center.runtime import Center
@@ -29,8 +24,8 @@ from amane.center.units import service as unit_service
 from amane.center.users import service as user_service
 from amane.core.messages import AckState, GeoPoint, Heartbeat, MessageAck, MessageKind, UnitMessage
 from amane.demo.runner import demo_settings
+from tests.e2e.serving import BROWSER_ARGS, CHROMIUM, free_port, serve_in_thread
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "messages.png"
 PASSWORD = "correct horse battery"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -49,15 +44,10 @@ class Running:
     tokens: dict[str, str]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @pytest.fixture
 def centre(tmp_path: Path) -> Iterator[Running]:
-    port = _free_port()
+    port = free_port()
     settings = demo_settings(tmp_path, "127.0.0.1", port)
     center = Center(settings)
     app = create_app(settings, center=center)
@@ -71,19 +61,8 @@ def centre(tmp_path: Path) -> Iterator[Running]:
             _, tokens[callsign] = unit_service.register_unit(
                 session=session, callsign=callsign, kind=kind, region=region
             )
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        threading.Event().wait(0.05)
-    assert server.started, "centre did not start"
-    try:
-        yield Running(f"http://127.0.0.1:{port}", tokens)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_in_thread(app, port) as url:
+        yield Running(url, tokens)
 
 
 class UnitSide:
@@ -139,15 +118,7 @@ def test_message_delivery_states_crew_messages_and_broadcast_live(centre: Runnin
     from playwright.sync_api import expect, sync_playwright
 
     with httpx.Client(base_url=centre.url, timeout=10) as client, sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
         page = browser.new_page(viewport={"width": 1440, "height": 880})
         _sign_in(page, centre.url, "disp")
         page.click("#messages-open")
