@@ -66,7 +66,7 @@ async def _reaches(
         await tx.publish(subject, b"hello")
         await tx.flush()
         try:
-            msg = await sub.next_msg(timeout=0.5)
+            msg = await sub.next_msg(timeout=2.0)
         except nats.errors.TimeoutError:
             return False
         return msg.data == b"hello"

@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from amane.bus import subjects
 from amane.bus.nats import NatsBus
 from amane.center.messages import service as messages
-from amane.center.messages.consumer import consume_unit_messages
 from amane.center.messages.schemas import MessageCreate
 from amane.center.runtime import Center
 from amane.center.units.service import register_unit
@@ -55,7 +54,6 @@ async def test_unit_over_nats_only(bus_url: str, tmp_path: Path) -> None:
     with center.db.writing() as session:
         register_unit(session=session, callsign="RBT-5", kind="car", region="rabat")
     await center.start()
-    consumer = asyncio.create_task(consume_unit_messages(center))
     unit_bus = NatsBus(bus_url)
     outbox = Outbox(tmp_path / "outbox.db")
     inbox = Inbox(tmp_path / "inbox.db", "RBT-5", outbox)
@@ -100,8 +98,6 @@ async def test_unit_over_nats_only(bus_url: str, tmp_path: Path) -> None:
     finally:
         stop.set()
         await listener
-        consumer.cancel()
-        await asyncio.gather(consumer, return_exceptions=True)
         await center.stop()
         await unit_bus.close()
         center.db.dispose()

@@ -8,6 +8,7 @@ message that claims another unit is dropped, as the centre does for alerts and h
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from pydantic import TypeAdapter, ValidationError
@@ -60,5 +61,6 @@ async def consume_unit_messages(center: Center) -> None:
                     "could not store a unit message from %s; it will be redelivered", delivery.subject
                 )
                 await center.bus.nak(delivery)
-    finally:
-        await sub.close()
+    finally:  # bounded: a broker that went away must not hold up the centre's shutdown
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(sub.close(), 5.0)
