@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
 from amane.demo.runner import DEMO_HOTLIST, demo_fleet, run_demo, write_hotlist
 from amane.watchlists.hotlist import Hotlist
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.e2e.serving import free_port
 
 
 def test_the_demo_hotlist_carries_governance(tmp_path: Path) -> None:
@@ -29,7 +23,7 @@ def test_the_demo_hotlist_carries_governance(tmp_path: Path) -> None:
 
 async def test_demo_units_report_positions_and_alerts_reach_the_centre(tmp_path: Path) -> None:
     fleet = demo_fleet(tmp_path, cars=1, motorcycles=1).model_copy(update={"heartbeat_s": 1.0})
-    await run_demo(data_dir=tmp_path, port=_free_port(), duration_s=25.0, fleet=fleet)
+    await run_demo(data_dir=tmp_path, port=free_port(), duration_s=25.0, fleet=fleet)
     engine = create_engine(f"sqlite:///{tmp_path / 'demo.db'}")
     with engine.connect() as conn:
         units = conn.execute(text("SELECT callsign, last_lat FROM units")).all()
