@@ -14,6 +14,11 @@ best threshold on the set (an oracle: optimistic for them) next to ours at the s
 With ``identity groups`` (photos linked by "Yes" pairs), every pair of the photos is labelled and
 ``tar_at_far_1e-2`` / ``tar_at_far_1e-3`` computed; the impostor distances' normal fit gives the
 threshold for a 10,000-person list (one expected false lead per 1,000 probes).
+
+For diagnosis, each set also lists ``wrong_pairs`` (the pairs the threshold gets wrong, with their
+distance and face widths) and ``pair_distances``; with several sets, ``one_threshold_oracle`` is the
+best single threshold over all of them together and each set's figures there: when even that misses
+a target, no choice of threshold can meet it and the embedding's separation is the limit.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 import cv2
 import numpy as np
@@ -102,6 +107,47 @@ def best_accuracy(dist: FloatArray, same: FloatArray) -> tuple[float, float]:
     return accs[i], float(cands[i])
 
 
+def wrong_pairs(pairs: list[Pair], dist: FloatArray, threshold: float,
+                widths: dict[str, float | None]) -> list[dict[str, object]]:
+    """The pairs ``dist < threshold`` gets wrong, closest calls first, with each photo's face width.
+
+    >>> ps = [Pair("a.jpg", "b.jpg", True, {}), Pair("a.jpg", "c.jpg", False, {})]
+    >>> [w["b"] for w in wrong_pairs(ps, np.array([0.7, 0.5]), 0.6, {"a.jpg": 90.0})]
+    ['b.jpg', 'c.jpg']
+    """
+    out: list[dict[str, object]] = []
+    for p, d in zip(pairs, dist, strict=True):
+        if bool(d < threshold) != p.same:
+            a, b = Path(p.a).name, Path(p.b).name
+            out.append({"a": a, "b": b, "same": p.same, "distance": float(d),
+                        "face_px": [widths.get(a), widths.get(b)]})
+    return sorted(out, key=lambda w: abs(float(w["distance"]) - threshold))  # type: ignore[arg-type]
+
+
+def one_threshold_oracle(results: list[dict[str, object]]) -> dict[str, object]:
+    """The best single threshold over all sets' pairs together, and each set's figures at it.
+
+    An oracle (it looks at the labels), for diagnosis only: if a target fails even here, no one
+    threshold meets it.
+
+    >>> r = [{"set": "x", "pair_distances": [["a", "b", True, 0.3], ["a", "c", False, 0.7]]},
+    ...      {"set": "y", "pair_distances": [["d", "e", True, 0.5], ["d", "f", False, 0.9]]}]
+    >>> o = one_threshold_oracle(r)
+    >>> o["errors"], o["sets"]["y"]["accuracy"]
+    (0, 1.0)
+    """
+    per_set: dict[str, tuple[FloatArray, FloatArray]] = {}
+    for r in results:
+        rows = cast(list[list[Any]], r["pair_distances"])
+        per_set[str(r["set"])] = (np.array([float(x[3]) for x in rows]), np.array([bool(x[2]) for x in rows]))
+    dist = np.concatenate([d for d, _ in per_set.values()])
+    same = np.concatenate([s for _, s in per_set.values()])
+    _, thr = best_accuracy(dist, same)
+    errors = int(((dist < thr) != same).sum())
+    return {"threshold": thr, "errors": errors,
+            "sets": {k: rates(d, s, thr) for k, (d, s) in per_set.items()}}
+
+
 def tar_at_far(genuine: FloatArray, impostor: FloatArray, far: float) -> tuple[float, float]:
     """(TAR, threshold) where at most ``far`` of impostor pairs fall below the threshold."""
     imp = np.sort(impostor)
@@ -133,17 +179,31 @@ def groups_from_pairs(pairs: list[Pair]) -> dict[str, int]:
 Embeddings = dict[str, FloatArray | None]
 
 
-def embed_all(pipe: FacePipeline, paths: dict[str, Path]
-              ) -> tuple[Embeddings, list[float], list[float], dict[str, str]]:
-    """Embedding (None when no face / below the gate), per-photo wall and CPU ms, why a photo failed."""
+@dataclass
+class Embedded:
+    """What the pipeline made of a set's photos."""
+
+    embeddings: Embeddings
+    ms: list[float]
+    """Wall time per photo (detection included, decoding excluded)."""
+    cpu_ms: list[float]
+    failed: dict[str, str]
+    """Why a photo has no embedding: ``unreadable``, ``no_face`` or the quality gate's reasons."""
+    face_px: dict[str, float | None]
+    """Width of the face used, in original pixels (None: no face)."""
+
+
+def embed_all(pipe: FacePipeline, paths: dict[str, Path]) -> Embedded:
+    """Each photo's main face through the pipeline: embedding (None when no face / below the gate)."""
     out: dict[str, FloatArray | None] = {}
+    widths: dict[str, float | None] = {}
     times: list[float] = []
     cpu: list[float] = []
     failed: dict[str, str] = {}
     for name, path in sorted(paths.items()):
         img: np.ndarray | None = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if img is None:
-            out[name] = None
+            out[name] = widths[name] = None
             failed[name] = "unreadable"
             continue
         t0, c0 = time.perf_counter(), time.process_time()
@@ -151,11 +211,12 @@ def embed_all(pipe: FacePipeline, paths: dict[str, Path]
         times.append((time.perf_counter() - t0) * 1000.0)
         cpu.append((time.process_time() - c0) * 1000.0)
         out[name] = None if face is None else face.embedding
+        widths[name] = None if face is None else round(face.face.width, 1)
         if face is None:
             failed[name] = "no_face"
         elif face.embedding is None:
             failed[name] = ",".join(face.quality.reasons)
-    return out, times, cpu, failed
+    return Embedded(out, times, cpu, failed, widths)
 
 
 def _dist(emb: dict[str, FloatArray | None], a: str, b: str) -> float:
@@ -167,7 +228,8 @@ def evaluate_set(pipe: FacePipeline, pairs_csv: Path, images: Path, threshold: f
     """All figures for one pairs CSV."""
     pairs = read_pairs(pairs_csv)
     paths = {Path(p).name: resolve(images, p) for pair in pairs for p in (pair.a, pair.b)}
-    emb, times, cpu, failed = embed_all(pipe, paths)
+    done = embed_all(pipe, paths)
+    emb, times, cpu = done.embeddings, done.ms, done.cpu_ms
     dist = np.array([_dist(emb, Path(p.a).name, Path(p.b).name) for p in pairs])
     same = np.array([p.same for p in pairs])
     result: dict[str, object] = {"set": pairs_csv.name, "pairs": len(pairs), "photos": len(paths),
@@ -175,7 +237,10 @@ def evaluate_set(pipe: FacePipeline, pairs_csv: Path, images: Path, threshold: f
     result["ms_per_face_median"] = statistics.median(times) if times else None
     result["faces_per_second"] = 1000.0 / statistics.median(times) if times else None
     result["cpu_ms_per_face_median"] = statistics.median(cpu) if cpu else None
-    result["photos_failed"] = failed
+    result["photos_failed"] = done.failed
+    result["wrong_pairs"] = wrong_pairs(pairs, dist, threshold, done.face_px)
+    result["pair_distances"] = [[Path(p.a).name, Path(p.b).name, p.same, float(d)]
+                                for p, d in zip(pairs, dist, strict=True)]
     acc, thr = best_accuracy(dist, same)
     baselines = {"amane (oracle threshold)": {"accuracy": acc, "threshold": thr}}
     for col in sorted({k for p in pairs for k in p.baselines}):
@@ -223,6 +288,10 @@ def _table(results: list[dict[str, object]]) -> str:
                          f"{r['threshold_10k_list']:.3f} (TAR {r['tar_at_threshold_10k_list']:.3f})")
         if r["photos_failed"]:
             lines.append(f"  photos with no usable face: {r['photos_failed']}")
+        for w in r["wrong_pairs"]:  # type: ignore[attr-defined]
+            kind = "missed (same person)" if w["same"] else "false match"
+            lines.append(f"  wrong: {w['a']} / {w['b']} {kind}, distance {w['distance']:.3f}, "
+                         f"face px {w['face_px']}")
         lines.append(f"  {'model (oracle: best threshold here)':<44} {'accuracy':>8} {'threshold':>10}")
         for name, b in r["baselines_best_threshold"].items():  # type: ignore[attr-defined]
             lines.append(f"  {name:<44} {b['accuracy']:>8.4f} {b['threshold']:>10.4f}")
@@ -244,8 +313,16 @@ def faces_command(
     thr = pipe.threshold if threshold is None else threshold
     results = [evaluate_set(pipe, p, images, thr) for p in pairs]
     print(_table(results))
+    oracle = one_threshold_oracle(results) if len(results) > 1 else None
+    if oracle is not None:
+        figures = "  ".join(f"{k} {v['accuracy']:.4f} (FMR {v['fmr']:.4f})"
+                            for k, v in oracle["sets"].items())  # type: ignore[attr-defined]
+        print(f"\nbest single threshold over all sets (oracle, diagnosis only): {oracle['threshold']:.3f}, "
+              f"{oracle['errors']} wrong pairs: {figures}")
     if json_out is not None:
         payload: dict[str, object] = dict(results[0]) if len(results) == 1 else {"sets": results}
+        if oracle is not None:
+            payload["one_threshold_oracle"] = oracle
         payload["views"] = views
         payload["model_id"] = pipe.embedder.model_id
         json_out.parent.mkdir(parents=True, exist_ok=True)
