@@ -84,14 +84,7 @@ def main() -> None:
     codes = random_plates(n, rng)
     index = PlateIndex(codes)
     build_s = time.perf_counter() - t
-    memory_mb = (
-        index.codes.nbytes
-        + index.expires.nbytes
-        + index.exact_sorted.nbytes
-        + index.exact_order.nbytes
-        + index.key_sorted.nbytes
-        + index.key_order.nbytes
-    ) / 2**20
+    memory_mb = index.nbytes / 2**20
     listed = [decode(int(c)) for c in codes[rng.integers(0, n, lookups // 4)]]
     confused, missed = variants(listed, rng)
     misses = [decode(int(c)) for c in random_plates(lookups // 4, np.random.default_rng(99))]
