@@ -292,6 +292,7 @@ class PlateIndex:
         keys = keys[self.krows]
         self.kcodes: U64 = codes[self.krows]
         self.kexpires: I64 = expires[self.krows]
+        self._soonest = int(expires.min()) if len(expires) else NEVER  # no entry has expired before
         starts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
         first = np.concatenate([[0], starts]) if len(keys) else np.zeros(0, np.int64)
         sentinel = np.array([np.iinfo(np.uint64).max], dtype=np.uint64)  # above every key
@@ -363,8 +364,9 @@ class PlateIndex:
         # the cost code of the edit that is not a confusion: an indel, or a substitution across classes
         other = np.where(tables.indel[gens], 10, np.where(cands != np.uint64(key), 7, 0))
         pos, hit_of = self._entries(at)
-        live = np.flatnonzero(self.kexpires[pos] > now)
-        pos, hit_of = pos[live], hit_of[live]
+        if now >= self._soonest:
+            live = np.flatnonzero(self.kexpires[pos] > now)
+            pos, hit_of = pos[live], hit_of[live]
         gens = gens[hit_of]
         diff = (self.kcodes[pos] ^ targets[gens]) & tables.compare[gens]
         tenths = 3 * differing_symbols(diff).astype(np.int64) + other[hit_of]
