@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from amane.core.plates import CHARSET, CONFUSION_KEY, substitution_cost
-from amane.watchlists.hotlist_index import MAX_LEN, NEVER, PlateIndex, differing_symbols, encode
+from amane.watchlists.hotlist_index import _COST_OF, MAX_LEN, NEVER, PlateIndex, differing_symbols, encode
 
 # confusable classes (0/O/D, 8/B, 5/S, 1/I, ب/ت, د/ذ) and a letter no OCR outputs (ك, indexable only)
 DENSE = "0OD8B5S1Iبتدذك"
@@ -128,3 +128,14 @@ def test_empty_index_finds_nothing() -> None:
     index = PlateIndex(np.zeros(0, dtype=np.uint64))
     assert len(index) == 0
     assert index.lookup("57626ب8") == [] and index.lookup("57626ب8", fuzzy=False) == []
+
+
+def test_cost_codes_rank_like_their_costs() -> None:
+    """Results are ranked by integer cost code 3 a + 10 b: the floats keep that order and read 0.3 a + b."""
+    pairs = sorted(
+        ((a, b) for a in range(MAX_LEN + 1) for b in (0, 1)), key=lambda ab: 3 * ab[0] + 10 * ab[1]
+    )
+    costs = [float(_COST_OF[3 * a + 10 * b]) for a, b in pairs]
+    assert costs == sorted(costs) and len(set(costs)) == len(costs)
+    assert costs == pytest.approx([0.3 * a + b for a, b in pairs], abs=1e-9)
+    assert [float(_COST_OF[c]) for c in (0, 3, 6, 9, 10)] == [0.0, 0.3, 0.6, 0.3 + 0.3 + 0.3, 1.0]

@@ -145,7 +145,7 @@ class _Generator:
     code_down: int
     compare: int
     indel: bool
-    symbols: tuple[int, ...]  # placed at ``place`` to make each neighbour; () for none
+    symbols: tuple[int, ...]  # each makes a neighbour, placed at ``place``; (0,): the base itself
     place: int
 
 
