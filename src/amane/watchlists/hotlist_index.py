@@ -334,10 +334,14 @@ class PlateIndex:
         if found is None:
             return []
         pos, tenths = self._scores(tables, bases[1], key, found, now)
+        return self._ranked(pos, tenths, max_cost, limit)
+
+    def _ranked(self, pos: I64, tenths: I64, max_cost: float, limit: int) -> list[IndexMatch]:
+        """The first ``limit`` entries within ``max_cost``, by cost, then row (rows are below 2**40)."""
         keep = _COST_OF[tenths] <= max_cost + 1e-9
         pos, tenths = pos[keep], tenths[keep]
         rows = self.krows[pos]
-        order = np.argsort((tenths << 40) | rows)[:limit]  # by cost, then row
+        order = np.argsort((tenths << 40) | rows)[:limit]
         return [
             IndexMatch(r, decode(c), _COST_LIST[t])
             for r, c, t in zip(
