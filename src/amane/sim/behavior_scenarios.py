@@ -156,6 +156,12 @@ class Route:
         self.points.append(self.points[-1])
         return self
 
+    def through(self, x: float, y: float, dt: float) -> Route:
+        """Move straight to (x, y) in ``dt`` seconds (at least a millisecond)."""
+        self.times.append(self.times[-1] + max(float(dt), 1e-3))
+        self.points.append((x, y))
+        return self
+
     @property
     def end(self) -> float:
         return self.times[-1]
@@ -516,24 +522,63 @@ def _bag_attended(rng: np.random.Generator) -> _Script:
     return _Script([owner, bag], end)
 
 
+STANDING = (0.35, 0.5, 1.7)
+"""A standing person's box: depth along the heading, width across it, height (metres)."""
+LYING = (1.7, 0.45, 0.3)
+"""A lying person's box: body length along the heading, shoulder width, thickness."""
+
+Size = tuple[float, float, float, float]
+
+
+def _topple(r: Route, dur: float, heading: float, pivot: float, falling: bool, steps: int = 8) -> list[Size]:
+    """Lay a person standing at ``r``'s end down over ``dur`` s, toward ``heading``; return the size keys.
+
+    The body (``STANDING`` -> ``LYING``) turns about a horizontal axis across the heading: in a fall
+    the angle grows with the square of time (a toppling body accelerates); lying down on purpose
+    (kneel, sit, lie back) the head comes down at a steady rate. ``pivot`` places the lying body:
+    0 = centred on where the feet stood (a slip: the feet slide forward as the body goes back),
+    1 = the feet where they stood (a trip: the body lands ahead).
+    Appends the motion of the box centre to ``r``.
+    """
+    x, y = r.points[-1]
+    t0, body = r.end, LYING[0]
+    keys: list[Size] = [(0.0, *STANDING), (t0, *STANDING)]
+    for k in range(1, steps + 1):
+        tau = k / steps
+        theta = np.pi / 2 * tau**2 if falling else float(np.arccos(1.0 - tau))
+        depth = STANDING[0] + (LYING[2] - STANDING[0]) * tau
+        width = STANDING[1] + (LYING[1] - STANDING[1]) * tau
+        along = body * np.sin(theta) + depth * np.cos(theta)
+        height = body * np.cos(theta) + depth * np.sin(theta)
+        shift = pivot * body / 2 * np.sin(theta)
+        r.through(x + shift * np.cos(heading), y + shift * np.sin(heading), dur / steps)
+        keys.append((t0 + tau * dur, float(along), float(width), float(height)))
+    return keys
+
+
+def _approach(rng: np.random.Generator, x: float, y: float) -> Route:
+    """A walk of 5 m to (x, y) from any side: across, toward or away from the camera."""
+    come = rng.uniform(0, 2 * np.pi)
+    x0, y0 = np.clip(x + 5 * np.cos(come), -6, 6), np.clip(y + 5 * np.sin(come), 7, 24)
+    return Route.start(0.3, float(x0), float(y0)).to(x, y, rng.uniform(1.1, 1.5))
+
+
 def _fall(rng: np.random.Generator) -> _Script:
-    y = rng.uniform(9, 18)
-    r = Route.start(0.3, -5.0, y).to(rng.uniform(-2, 2), y + rng.uniform(-1, 1), 1.3)
+    r = _approach(rng, float(rng.uniform(-2, 2)), float(rng.uniform(9, 18)))
     t_fall = r.end
-    lie = rng.uniform(3, 6)
-    r.wait(lie)
+    dur = float(rng.uniform(0.3, 0.8))
+    heading = float(rng.uniform(0, 2 * np.pi))  # any direction, toward or away from the camera
+    keys = _topple(r, dur, heading, float(rng.uniform(0, 1)), falling=True)
+    r.wait(rng.uniform(3, 6))
     a = person("faller", r)
-    dur = rng.uniform(0.3, 0.8)
-    length = 1.7
-    a.size = [(0.0, 0.35, 0.5, 1.7), (t_fall, 0.35, 0.5, 1.7), (t_fall + dur, length, 0.45, 0.3)]
-    a.heading = float(rng.uniform(0, np.pi))
+    a.size, a.heading = keys, heading
     ev = GroundTruthEvent("person_down", None, float(t_fall + dur), r.end, actor="faller", onset_s=t_fall)
     return _Script([a, _walk_past(rng, "walker", rng.uniform(9, 18), 0.5)], r.end + 0.5, [ev])
 
 
 def _crouch(rng: np.random.Generator) -> _Script:
-    y = rng.uniform(9, 18)
-    r = Route.start(0.3, -5.0, y).to(rng.uniform(-3, 0), y, 1.3)
+    y = float(rng.uniform(9, 18))
+    r = _approach(rng, float(rng.uniform(-3, 0)), y)
     t0 = r.end
     r.wait(rng.uniform(2, 4))
     t1 = r.end
@@ -541,21 +586,52 @@ def _crouch(rng: np.random.Generator) -> _Script:
     c = person("croucher", r)
     h = rng.uniform(1.0, 1.15)
     c.size = [
-        (0.0, 0.35, 0.5, 1.7),
-        (t0, 0.35, 0.5, 1.7),
+        (0.0, *STANDING),
+        (t0, *STANDING),
         (t0 + 0.6, 0.6, 0.6, h),
         (t1, 0.6, 0.6, h),
-        (t1 + 0.8, 0.35, 0.5, 1.7),
+        (t1 + 0.8, *STANDING),
     ]
     y2 = rng.uniform(9, 18)
     r2 = Route.start(0.3, 5.0, y2).to(rng.uniform(0.5, 3), y2, 1.2)
-    t2 = r2.end
-    slow = rng.uniform(3.5, 5.0)
-    r2.wait(slow + 3)
+    heading = float(rng.uniform(0, 2 * np.pi))
+    keys = _topple(r2, float(rng.uniform(3.5, 5.0)), heading, float(rng.uniform(0, 1)), falling=False)
+    r2.wait(3)
     s = person("lies_down_slowly", r2)
-    s.size = [(0.0, 0.35, 0.5, 1.7), (t2, 0.35, 0.5, 1.7), (t2 + slow, 1.7, 0.45, 0.3)]
-    s.heading = float(rng.uniform(0, np.pi))
+    s.size, s.heading = keys, heading
     return _Script([c, s], max(r.end, r2.end) + 0.5)
+
+
+def _bend(rng: np.random.Generator) -> _Script:
+    """Bending to pick something up (quick, the head to about 1.1 m), sitting down on the ground, and
+    walking straight away from and toward the camera (the box shrinks or grows)."""
+    r = _approach(rng, float(rng.uniform(-3, 0)), float(rng.uniform(9, 18)))
+    x0, y0 = r.points[-1]
+    heading = float(rng.uniform(0, 2 * np.pi))
+    t0, down, hold = r.end, float(rng.uniform(0.5, 0.9)), float(rng.uniform(1.0, 2.5))
+    lean = (float(rng.uniform(0.8, 1.0)), 0.5, float(rng.uniform(1.0, 1.2)))  # torso forward
+    fwd = 0.2  # the hips go back, the head forward: the box centre moves a little ahead
+    r.through(x0 + fwd * np.cos(heading), y0 + fwd * np.sin(heading), down).wait(hold)
+    r.through(x0, y0, 0.8).to(5.0, y0, 1.3)
+    b = person("bender", r)
+    b.size = [(0.0, *STANDING), (t0, *STANDING), (t0 + down, *lean), (t0 + down + hold, *lean)]
+    b.size.append((t0 + down + hold + 0.8, *STANDING))
+    b.heading = heading
+    y2 = rng.uniform(9, 18)
+    r2 = Route.start(0.3, 5.0, y2).to(rng.uniform(0.5, 3), y2, 1.2)
+    x2, _ = r2.points[-1]
+    heading2 = float(rng.uniform(0, 2 * np.pi))
+    t2, sit = r2.end, float(rng.uniform(1.5, 2.5))
+    seated = (float(rng.uniform(0.9, 1.1)), 0.45, float(rng.uniform(0.85, 0.95)))  # on the ground, legs out
+    r2.through(x2 + 0.3 * np.cos(heading2), y2 + 0.3 * np.sin(heading2), sit).wait(rng.uniform(3, 5))
+    s = person("sits_down", r2)
+    s.size = [(0.0, *STANDING), (t2, *STANDING), (t2 + sit, *seated)]
+    s.heading = heading2
+    xa, xb = (float(v) for v in rng.uniform(-1, 2, 2))  # a metre clear of the gate's end and the zone
+    away = person("walks_away", Route.start(0.3, xa, 7.0).to(xa, 24.0, rng.uniform(1.1, 1.6)))
+    toward = person("walks_toward", Route.start(0.3, xb, 24.0).to(xb, 7.0, rng.uniform(1.1, 1.6)))
+    actors = [b, s, away, toward]
+    return _Script(actors, max(a.t_out for a in actors) + 0.5)
 
 
 def _wrong_way(rng: np.random.Generator) -> _Script:
@@ -600,6 +676,7 @@ SCENARIOS: dict[str, tuple[str, bool, Builder]] = {
     "bag_attended": ("abandoned_object", True, _bag_attended),
     "fall": ("person_down", False, _fall),
     "crouch": ("person_down", True, _crouch),
+    "bend": ("person_down", True, _bend),
     "wrong_way": ("wrong_way", False, _wrong_way),
     "right_way": ("wrong_way", True, _right_way),
 }

@@ -136,3 +136,37 @@ def test_frames_out_of_order_are_ignored() -> None:
     dets = Detections(xyxy=np.array([_person(300, 350)]), tracker_id=np.array([1]))
     assert len(engine.update("cam", dets, T0, None)) == 1
     assert engine.update("cam", dets, T0 - timedelta(seconds=1), None) == []
+
+
+def _posture_change(end: list[float], change_s: float, fps: float = 10.0) -> list[list[list[float]]]:
+    """A person standing 2 s (box 30 x 100 px, bottom at row 350), then changing linearly to the
+    box ``end`` over ``change_s`` and holding it for 3 s."""
+    start = np.asarray(_person(300, 350))
+    stand, change, hold = int(2 * fps), max(int(change_s * fps), 1), int(3 * fps)
+    frames = [start] * stand
+    frames += [start + (np.asarray(end) - start) * (k + 1) / change for k in range(change)]
+    frames += [np.asarray(end)] * hold
+    return [[list(map(float, b))] for b in frames]
+
+
+@pytest.mark.parametrize(
+    ("end", "change_s", "fires"),
+    [
+        (_person(300, 355, h=30, w=95), 0.4, True),  # falls across the view
+        (_person(300, 375, h=60, w=45), 0.4, True),  # falls along the view: head down, bottom closer
+        (_person(300, 355, h=30, w=95), 3.0, False),  # lies down slowly
+        (_person(300, 350, h=68, w=50), 0.5, False),  # squats: the head down by a third
+        (_person(300, 300, h=50, w=30), 0.3, False),  # the legs hidden behind an obstacle
+    ],
+)
+def test_person_down_tells_a_fall_from_lying_down_squatting_and_occlusion(
+    end: list[float], change_s: float, fires: bool
+) -> None:
+    engine = _engine([{"type": "person_down"}])
+    boxes = _posture_change(end, change_s)
+    got = _run(engine, boxes, [[1]] * len(boxes))
+    assert [p["rule"] for _, _, p in got] == (["person_down"] if fires else [])
+    if fires:
+        t, _, payload = got[0]
+        assert 2.0 + change_s + 0.4 <= t <= 2.0 + change_s + 1.0  # within a second of being down
+        assert payload["measured"]["head_drop"] >= payload["thresholds"]["min_head_drop"]  # type: ignore[index]

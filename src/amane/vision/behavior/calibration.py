@@ -84,6 +84,23 @@ class GroundCalibration:
         """(N, 2) metres -> (N, 2) pixels."""
         return _apply(self.ground_to_image, np.asarray(points, dtype=np.float64).reshape(-1, 2))
 
+    def below_horizon(self, points: FloatArray) -> FloatArray:
+        """Pixel distance (N,) of image points below the horizon (the image of the ground's far edge).
+
+        A standing person's box height over this distance at the foot point hardly changes as they
+        walk nearer or farther (exactly so for an upright image plane): a stature free of perspective.
+
+        >>> cal = GroundCalibration(CalibrationConfig(
+        ...     image_points=[(0, 100), (100, 100), (75, 0), (25, 0)],
+        ...     ground_points=[(0, 0), (4, 0), (4, 10), (0, 10)]))
+        >>> cal.below_horizon(np.array([[50.0, 100.0], [0.0, 0.0]])).round(1).tolist()
+        [200.0, 100.0]
+        """
+        h = self.image_to_ground[2]
+        pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        out: FloatArray = (pts @ h[:2] + h[2]) / float(np.hypot(h[0], h[1]))
+        return out
+
     def ground_area(self, polygon: FloatArray) -> float:
         """Area in square metres of an image polygon (V, 2) (NaN if it reaches past the horizon).
 
