@@ -4,7 +4,8 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := chromium chromium-driver fonts-noto-core fonts-hosny-amiri fonts-dejavu-core fonts-liberation
+APT_PACKAGES := chromium chromium-driver fonts-noto-core fonts-hosny-amiri fonts-dejavu-core fonts-liberation \
+  fonts-opendin fonts-roboto-unhinted fonts-bebas-neue fonts-kacst
 
 .PHONY: setup demo test lint typecheck pytest bench train-deps clean
 

@@ -19,12 +19,15 @@ AT = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 KEY = "unit-test-retention-key-0123456789"
 
 
+VEHICLE_BOX = (160.0, 140.0, 480.0, 370.0)
+
+
 def observation(frame: Any, track: int = 7, class_id: int = 2, k: int = 0) -> TrackObservation:
     return TrackObservation(
         track_id=track,
         camera_id="front",
         class_id=class_id,
-        box=(160.0, 140.0, 480.0, 370.0),
+        box=VEHICLE_BOX,
         frame=frame,
         observed_at=AT + timedelta(milliseconds=100 * k),
         quality=0.8,
@@ -33,12 +36,13 @@ def observation(frame: Any, track: int = 7, class_id: int = 2, k: int = 0) -> Tr
 
 @pytest.fixture
 def scene(clean_plate: Callable[[str], Any], frame_with_plate: Callable[..., Any]) -> tuple[Any, str]:
-    for _ in range(20):  # a plate the model reads at this size (the floor test covers accuracy)
+    from amane.vision.plates.reader import PlateReader
+
+    reader = PlateReader()
+    for _ in range(20):  # a plate the model reads at this size in the vehicle box (floors cover accuracy)
         plate, text = clean_plate("moroccan")
         frame, _ = frame_with_plate(plate, width=200)
-        from amane.vision.plates.reader import PlateReader
-
-        dets = PlateReader().read_frame(frame)
+        dets = reader.read_frame(frame, [VEHICLE_BOX])
         if dets and dets[0].read.text == text:
             return frame, text
     pytest.fail("no rendered plate was read")

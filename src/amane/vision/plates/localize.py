@@ -50,6 +50,9 @@ class LocalizerConfig(BaseModel):
         960, ge=160, le=4096, description="Frames are scaled so the long side is at most this"
     )
     region_side: int = Field(480, ge=96, le=2048, description="Long side for vehicle regions")
+    region_upscale: float = Field(
+        2.0, ge=1.0, le=4.0, description="Small vehicle regions are enlarged up to this factor (far plates)"
+    )
     threshold: float = Field(0.3, gt=0, lt=1, description="Probability-map threshold")
     box_threshold: float = Field(0.5, gt=0, lt=1, description="Mean probability a blob needs")
     unclip: float = Field(1.6, ge=1.0, le=3.0, description="DB unclip ratio (text-line growth)")
@@ -72,6 +75,11 @@ class PlateCandidate:
 
     quad: Quad
     score: float
+
+    @property
+    def width(self) -> float:
+        """Length of the quad's top edge, pixels."""
+        return float(np.linalg.norm(self.quad[1] - self.quad[0]))
 
     @property
     def box(self) -> tuple[float, float, float, float]:
@@ -124,14 +132,23 @@ class PlateLocalizer:
             xa, ya = max(0, int(x1)), max(0, int(y1))
             xb, yb = min(w, round(x2)), min(h, round(y2))
             if xb - xa >= 16 and yb - ya >= 16:
-                out.extend(self._find(image[ya:yb, xa:xb], xa, ya, self.config.region_side))
+                region = image[ya:yb, xa:xb]
+                out.extend(self._find(region, xa, ya, self.config.region_side, self.config.region_upscale))
         out.sort(key=lambda c: -c.score)
         return out[: self.config.max_candidates]
 
-    def probability_map(self, image: Image, max_side: int) -> tuple[npt.NDArray[np.float32], float, float]:
-        """Text probability map of ``image`` and the x, y scale from map to image pixels."""
+    def lines(self, image: Image, max_side: int) -> list[PlateCandidate]:
+        """Plate-shaped text lines in ``image`` (a crop around one plate), worked at ``max_side``
+        (small crops enlarged up to twice)."""
+        return self._find(image, 0, 0, max_side, 2.0)
+
+    def probability_map(
+        self, image: Image, max_side: int, upscale: float = 1.0
+    ) -> tuple[npt.NDArray[np.float32], float, float]:
+        """Text probability map of ``image`` (scaled to ``max_side``, enlarged at most ``upscale`` times)
+        and the x, y scale from map to image pixels."""
         h, w = image.shape[:2]
-        scale = min(1.0, max_side / max(h, w))
+        scale = min(upscale, max_side / max(h, w))
         nh, nw = max(32, round(h * scale / 32) * 32), max(32, round(w * scale / 32) * 32)
         resized = cv2.resize(image, (nw, nh))
         x = (resized.astype(np.float32) / 255.0 - 0.5) / 0.5
@@ -139,10 +156,12 @@ class PlateLocalizer:
         prob: npt.NDArray[np.float32] = self.session.run(None, {self.input_name: x})[0][0, 0]
         return prob, w / nw, h / nh
 
-    def _find(self, image: Image, ox: int, oy: int, max_side: int) -> list[PlateCandidate]:
+    def _find(
+        self, image: Image, ox: int, oy: int, max_side: int, upscale: float = 1.0
+    ) -> list[PlateCandidate]:
         if image.ndim == 2:
             image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-        prob, sx, sy = self.probability_map(image, max_side)
+        prob, sx, sy = self.probability_map(image, max_side, upscale)
         mask: Any = cv2.dilate((prob > self.config.threshold).astype(np.uint8), np.ones((2, 2), np.uint8))
         contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
         rects = []
@@ -184,34 +203,47 @@ class PlateLocalizer:
 Rect = tuple[tuple[float, float], tuple[float, float], float, float]
 
 
+def _axis(rect: Rect) -> npt.NDArray[np.float64]:
+    """Unit vector along a rectangle's long side (its text line), pointing right."""
+    a = np.deg2rad(rect[2])
+    u = np.array([np.cos(a), np.sin(a)])
+    return u if u[0] >= 0 else -u
+
+
+def _same_line(a: Rect, b: Rect) -> bool:
+    """Whether ``b`` continues ``a``'s text line: similar height and direction, on its axis, close by."""
+    (ca, (wa, ha), _, _), (cb, (wb, hb), _, _) = a, b
+    ua, ub = _axis(a), _axis(b)
+    if not 0.6 < hb / max(ha, 1e-6) < 1.7 or abs(float(ua @ ub)) < np.cos(np.deg2rad(12)):
+        return False
+    d = np.asarray(cb, dtype=np.float64) - np.asarray(ca, dtype=np.float64)
+    along, across = float(d @ ua), abs(float(d @ np.array([-ua[1], ua[0]])))
+    gap = abs(along) - (wa + wb) / 2
+    # a Moroccan plate's "| letter |" gap spans two to three character heights when the letter is missed
+    return across < 0.4 * max(ha, hb) and gap < 2.2 * max(ha, hb)
+
+
+def _union(rects: list[Rect]) -> Rect:
+    """The rotated rectangle around several (long side first), with their mean score."""
+    pts = np.vstack([cv2.boxPoints((r[0], r[1], r[2])) for r in rects]).astype(np.float32)
+    (cx, cy), (rw, rh), angle = cv2.minAreaRect(pts)
+    if rw < rh:
+        rw, rh, angle = rh, rw, angle - 90 if angle > 0 else angle + 90
+    return ((cx, cy), (rw, rh), angle, float(np.mean([r[3] for r in rects])))
+
+
 def _merge_lines(rects: list[Rect]) -> list[Rect]:
-    """Merge nearly horizontal rectangles on one line whose gap is under 1.2 line heights."""
-    rects = sorted(rects, key=lambda r: r[0][0] - r[1][0] / 2)
-    merged: list[Rect] = []
-    used = [False] * len(rects)
-    for i, r in enumerate(rects):
-        if used[i]:
-            continue
-        (cx, cy), (rw, rh), angle, score = r
-        x1, x2, y1, y2 = cx - rw / 2, cx + rw / 2, cy - rh / 2, cy + rh / 2
-        scores = [score]
-        for j in range(i + 1, len(rects)):
-            if used[j]:
-                continue
-            (cx2, cy2), (rw2, rh2), _, s2 = rects[j]
-            overlap = min(y2, cy2 + rh2 / 2) - max(y1, cy2 - rh2 / 2)
-            gap = (cx2 - rw2 / 2) - x2
-            similar = 0.6 < rh2 / max(rh, 1e-6) < 1.7
-            if abs(angle) < 12 and overlap > 0.6 * min(rh, rh2) and gap < 1.2 * max(rh, rh2) and similar:
-                x2 = max(x2, cx2 + rw2 / 2)
-                y1, y2 = min(y1, cy2 - rh2 / 2), max(y2, cy2 + rh2 / 2)
-                scores.append(s2)
-                used[j] = True
-        if len(scores) > 1:
-            merged.append((((x1 + x2) / 2, (y1 + y2) / 2), (x2 - x1, y2 - y1), 0.0, float(np.mean(scores))))
+    """Merge rectangles that continue one another's text line (``57626 | ب | 8`` may come out as three
+    blobs), level or tilted: the merged rectangle keeps the line's angle."""
+    groups: list[list[Rect]] = []
+    for r in sorted(rects, key=lambda r: -r[1][0] * r[1][1]):  # grow from the biggest blobs
+        for g in groups:
+            if any(_same_line(m, r) for m in g):
+                g.append(r)
+                break
         else:
-            merged.append(r)
-    return merged
+            groups.append([r])
+    return [g[0] if len(g) == 1 else _union(g) for g in groups]
 
 
 def rectify(image: Image, quad: Quad, height: int = 64) -> Image:

@@ -28,7 +28,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from amane.core.plates import normalize_plate
 from amane.vision.plates.base import Image, PlateRead
+from amane.vision.plates.deskew import deskew
 from amane.vision.plates.formats import MOROCCO, PlateFormat, constrained_decode, path_score
+from amane.vision.plates.voting import vote
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +64,13 @@ class CrnnOCRConfig(BaseModel):
         ge=0.5,
         le=8.0,
         description="Crops narrower than this width/height ratio are also read cut down to their text band",
+    )
+    work_height: int = Field(
+        192, ge=32, le=2048, description="Taller crops are scaled down to this height before reading"
+    )
+    deskew: bool = Field(True, description="Also read rolled crops levelled (projection-profile skew)")
+    deskew_min_degrees: float = Field(
+        2.0, ge=0.0, le=20.0, description="Crops rolled less than this are read as they are"
     )
     formats: list[Literal["MA"]] = Field(
         default_factory=_default_formats,
@@ -149,30 +158,73 @@ class CrnnPlateOCR:
         conf = float(np.exp(np.mean(np.log(np.clip(confs, 1e-6, 1.0))))) if confs else 0.0
         return PlateRead(text, conf, tuple(confs), self.name)
 
-    def read(self, crop: Image) -> PlateRead:
-        """Read a crop. A loose crop (much taller than a plate line) is also read cut down to its text
-        band; a square-ish crop is also read as two rows (top, then bottom). The most confident wins."""
+    def views(self, crop: Image) -> list[Image]:
+        """The crop, and where they differ from it: its text band (a loose crop, much taller than a
+        plate line) and both levelled (a rolled crop, :mod:`~amane.vision.plates.deskew`)."""
+        h, w = crop.shape[:2]
+        out = [crop]
+        if w / h < self.config.loose_aspect:
+            out.append(text_band(crop))
+        if self.config.deskew:
+            levelled, angle = deskew(crop, self.config.deskew_min_degrees)
+            if angle:
+                out += [levelled, text_band(levelled)]
+        return out
+
+    def read(self, crop: Image, extra_views: list[Image] | None = None) -> PlateRead:
+        """Read a crop: its :meth:`views` (and ``extra_views``, e.g. the localiser's rectified lines)
+        vote character by character, the reads that are valid plates of a configured format only
+        when there are some; a square-ish crop is also read as two rows (top, then bottom), which
+        wins when it is valid and the single-row read is not, or both are alike and it is the more
+        confident."""
         if crop.size == 0 or min(crop.shape[:2]) < 4:
             return PlateRead.empty(self.name)
+        crop = shrink(crop, self.config.work_height)
         h, w = crop.shape[:2]
-        if w / h >= self.config.loose_aspect:
-            return self.decode(self.logp([crop])[0])
-        views = [crop, text_band(crop)]
+        views = self.views(crop) + list(extra_views or [])
+        n_single = len(views)
         two_row = w / h < self.config.two_row_aspect
         if two_row:
             views += [crop[: int(h * 0.55)], crop[int(h * 0.42) :]]
         reads = [self.decode(x) for x in self.logp(views)]
-        best = max(reads[:2], key=lambda r: r.confidence)
-        if two_row and reads[2].text and reads[3].text:
+        best = self.combine(reads[:n_single])
+        top, bottom = reads[n_single:] if two_row else (None, None)
+        if top is not None and bottom is not None and top.text and bottom.text:
             two = PlateRead(
-                reads[2].text + reads[3].text,
-                min(reads[2].confidence, reads[3].confidence),
-                reads[2].char_confidences + reads[3].char_confidences,
+                top.text + bottom.text,
+                min(top.confidence, bottom.confidence),
+                top.char_confidences + bottom.char_confidences,
                 self.name,
             )
-            if two.confidence > best.confidence:
+            if (self._valid(two), two.confidence) > (self._valid(best), best.confidence):
                 return two
         return best
+
+    def _valid(self, read: PlateRead) -> bool:
+        return any(FORMATS[f].accepts(read.text) for f in self.config.formats)
+
+    def combine(self, reads: list[PlateRead]) -> PlateRead:
+        """One read from the reads of several views of a plate (character-level vote)."""
+        reads = [r for r in reads if r.text]
+        if not reads:
+            return PlateRead.empty(self.name)
+        valid = [r for r in reads if self._valid(r)]
+        voted = vote(valid or reads)
+        return PlateRead(voted.text, voted.confidence, voted.char_confidences, self.name)
+
+
+def shrink(crop: Image, height: int) -> Image:
+    """``crop`` scaled down to ``height`` rows when it is taller (the model reads 32 rows; a loose crop's
+    plate is a fraction of it), else the crop itself.
+
+    >>> shrink(np.zeros((1000, 3000), np.uint8), 200).shape
+    (200, 600)
+    """
+    h, w = crop.shape[:2]
+    if h <= height:
+        return crop
+    out: Image = cv2.resize(crop, (max(1, round(w * height / h)), height), interpolation=cv2.INTER_AREA)
+    return out
 
 
 def text_band(crop: Image, margin: float = 0.2) -> Image:

@@ -11,12 +11,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field
+import cv2
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from amane.core.latin_formats import FORMATS as LATIN_FORMATS
+from amane.core.latin_formats import fit_latin_format, fits_a_format
 from amane.core.plates import parse_moroccan
 from amane.vision.plates.base import Image, PlateOCR, PlateRead
+from amane.vision.plates.emblems import mask_emblems
 from amane.vision.plates.localize import LocalizerConfig, PlateLocalizer, Quad, rectify
-from amane.vision.plates.ocr_crnn import CrnnOCRConfig, CrnnPlateOCR
+from amane.vision.plates.ocr_crnn import CrnnOCRConfig, CrnnPlateOCR, shrink
 from amane.vision.plates.ocr_rapid import RapidOCRConfig, RapidPlateOCR
 
 logger = logging.getLogger(__name__)
@@ -32,6 +36,10 @@ class ReaderConfig(BaseModel):
     min_chars: int = Field(4, ge=1, le=9, description="Shortest read kept as a plate")
     max_chars: int = Field(9, ge=1, le=12, description="Longest read kept as a plate")
     min_confidence: float = Field(0.5, ge=0, le=1, description="Reads below this confidence are dropped")
+    crop_lines: int = Field(
+        2, ge=0, le=8, description="On crops: also read the widest text lines the localiser finds (0: off)"
+    )
+    crop_side: int = Field(256, ge=96, le=1024, description="On crops: long side the localiser works at")
     rectified_height: int = Field(64, ge=16, le=256, description="Height plates are warped to before OCR")
     second_opinion: RapidOCRConfig | None = Field(
         default_factory=lambda: RapidOCRConfig(use_det=False),
@@ -39,6 +47,31 @@ class ReaderConfig(BaseModel):
         "crop; None: off). The CRNN's read is kept when it is a valid Moroccan plate (its speciality), "
         "else this engine's read when plausible: it reads Latin plates better (docs/plates.md)",
     )
+    mask_emblems: bool = Field(
+        True,
+        description="Paint out coloured emblems, stickers and bands (EU band, coats of arms, inspection "
+        "stickers) before the second opinion reads a plate (they read as characters); both views are "
+        "read, the one fitting a national format wins",
+    )
+    fit_latin_formats: bool = Field(
+        True,
+        description="Fix the second opinion's letter/digit look-alikes (0/O, 1/I, 8/B, ...) with the fewest "
+        "swaps that fit a national plate format (amane.core.latin_formats)",
+    )
+    latin_countries: list[str] = Field(
+        default_factory=list,
+        description="Countries whose Latin plate formats are expected on the road (ISO codes of "
+        "amane.core.latin_formats.FORMATS; empty: all, weighted by fleet size)",
+    )
+
+
+    @field_validator("latin_countries")
+    @classmethod
+    def _known_countries(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(LATIN_FORMATS))
+        if unknown:
+            raise ValueError(f"latin_countries: no formats for {unknown}; known: {sorted(LATIN_FORMATS)}")
+        return value
 
 
 @dataclass(frozen=True)
@@ -87,8 +120,23 @@ class PlateReader:
             self.second = RapidPlateOCR(self.config.second_opinion)
 
     def read_crop(self, crop: Image) -> PlateRead:
-        """Read a crop already cut around one plate."""
-        return self.ocr.read(crop)
+        """Read a crop already cut around one plate (loosely, tilted, with some car around it).
+
+        The crop is read as it is, and the text lines the localiser finds in it are read rectified
+        (tight and level); the reads of all these views vote (:meth:`CrnnPlateOCR.read`)."""
+        lines: list[Image] = []
+        if crop.size:
+            crop = shrink(crop, self.config.ocr.work_height)
+        if self.config.crop_lines > 0 and crop.size and min(crop.shape[:2]) >= 8:
+            h, w = crop.shape[:2]
+            pad = max(2, int(0.12 * max(h, w)))
+            padded = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+            found = self.localizer.lines(padded, self.config.crop_side)
+            for cand in sorted(found, key=lambda c: -c.width)[: self.config.crop_lines]:
+                lines.append(rectify(padded, cand.quad, self.config.rectified_height))
+        if isinstance(self.ocr, CrnnPlateOCR):
+            return self.ocr.read(crop, lines)
+        return max([self.ocr.read(x) for x in [crop, *lines]], key=plausibility)
 
     def read_candidates(
         self, frame: Image, regions: list[tuple[float, float, float, float]] | None = None
@@ -98,9 +146,9 @@ class PlateReader:
         for cand in self.localizer.find(frame, regions):
             crop = rectify(frame, cand.quad, self.config.rectified_height)
             read = self.ocr.read(crop)
-            if self.second is not None:
-                other = self.second.read(crop)
-                if self._ok(other) and (not self._ok(read) or parse_moroccan(read.text) is None):
+            if self.second is not None and (not self._ok(read) or parse_moroccan(read.text) is None):
+                other = self._second_opinion(crop)
+                if self._ok(other):
                     read = other
             out.append(PlateDetection(cand.quad, read, crop))
         return out
@@ -117,6 +165,24 @@ class PlateReader:
             if best is None or det.read.confidence > best.read.confidence:
                 found[det.read.text] = det
         return sorted(found.values(), key=lambda d: -plausibility(d.read))
+
+    def _second_opinion(self, crop: Image) -> PlateRead:
+        """The second engine's read of a (Latin) plate: of the crop as it is and with its emblems painted
+        out, fitted to the national formats; a read that fits one wins, then the more confident."""
+        assert self.second is not None
+        views = [crop]
+        if self.config.mask_emblems:
+            masked = mask_emblems(crop)
+            if masked is not crop:
+                views.append(masked)
+        reads = []
+        for view in views:
+            r = self.second.read(view)
+            text = r.text
+            if self.config.fit_latin_formats:
+                text = fit_latin_format(r.text, countries=tuple(self.config.latin_countries))
+            reads.append(PlateRead(text, r.confidence, r.char_confidences, r.engine) if text != r.text else r)
+        return max(reads, key=lambda r: (self._ok(r), fits_a_format(r.text), r.confidence))
 
     def _ok(self, read: PlateRead) -> bool:
         n = len(read.text)

@@ -1,8 +1,10 @@
 """Synthetic licence plates for training the recogniser: Moroccan, EU, Brazilian and US-like layouts.
 
 Depends on numpy, OpenCV and Pillow only (it also runs on a bare training machine). Fonts come from
-the Debian packages fonts-noto-core, fonts-hosny-amiri and fonts-dejavu-core (fonts-liberation is
-used when present); extra folders can be named in ``AMANE_FONT_DIRS`` (``:``-separated).
+the Debian packages fonts-noto-core, fonts-hosny-amiri and fonts-dejavu-core; the narrow DIN-like
+faces that real plates use come from fonts-opendin, fonts-roboto-unhinted (Roboto Condensed) and
+fonts-bebas-neue, and fonts-liberation and fonts-kacst are used when present; extra folders can be
+named in ``AMANE_FONT_DIRS`` (``:``-separated).
 
 >>> import numpy as np
 >>> r = PlateRenderer(np.random.default_rng(0))
@@ -23,7 +25,7 @@ from typing import Any
 import cv2
 import numpy as np
 import numpy.typing as npt
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 Grey = npt.NDArray[np.uint8]
 INPUT_H, INPUT_W = 32, 128
@@ -44,6 +46,19 @@ _LATIN_FONTS = [
     "NotoSans-Regular.ttf",
     "NotoSansDisplay-Bold.ttf",
 ]
+# Narrow DIN 1451-like faces: Moroccan (and most European) plates are set in such a face.
+_PLATE_FONTS = [
+    "OSP-DIN.ttf",
+    "RobotoCondensed-Regular.ttf",
+    "RobotoCondensed-Medium.ttf",
+    "RobotoCondensed-Bold.ttf",
+    "RobotoCondensed-Light.ttf",
+    "BebasNeue-Regular.otf",
+    "BebasNeue-Book.otf",
+    "BebasNeue-Bold.otf",
+    "LiberationSansNarrow-Regular.ttf",
+    "DejaVuSansCondensed.ttf",
+]
 _ARABIC_FONTS = [
     "NotoSansArabic-Regular.ttf",
     "NotoSansArabic-Bold.ttf",
@@ -53,6 +68,8 @@ _ARABIC_FONTS = [
     "NotoKufiArabic-Bold.ttf",
     "Amiri-Regular.ttf",
     "Amiri-Bold.ttf",
+    "KacstOne.ttf",
+    "KacstOne-Bold.ttf",
 ]
 _EU_CODES = ["D", "SK", "F", "NL", "CZ", "PL", "I", "E", "B", "A", "H", "RO", "P", "S", "LT", "SLO", "HR"]
 _BR_CITIES = ["SAO PAULO", "RIO DE JANEIRO", "CURITIBA", "BELO HORIZONTE", "PORTO ALEGRE", "CAMPINAS"]
@@ -72,10 +89,31 @@ def find_fonts(names: list[str]) -> list[Path]:
     for d in dirs:
         root = Path(d)
         if root.is_dir():
-            for p in root.rglob("*.ttf"):
+            for p in root.rglob("*.[ot]tf"):
                 if p.name in names and p.name not in found:
                     found[p.name] = p
     return [found[n] for n in names if n in found]
+
+
+def _din_nines(
+    layer: Image.Image, text: str, font: ImageFont.FreeTypeFont, origin: tuple[float, float]
+) -> None:
+    """Redraw every ``9`` of ``text`` (drawn on ``layer`` at ``origin``) as the font's ``6`` turned half a
+    turn: the straight-legged 9 of DIN 1451, the face of Moroccan plates, which most faces lack."""
+    six = font.getbbox("6")
+    glyph = Image.new("L", (round(six[2] - six[0]), round(six[3] - six[1])), 0)
+    ImageDraw.Draw(glyph).text((-six[0], -six[1]), "6", font=font, fill=255)
+    turned = glyph.rotate(180)
+    draw = ImageDraw.Draw(layer)
+    for i, c in enumerate(text):
+        if c != "9":
+            continue
+        x = origin[0] + font.getlength(text[:i])
+        nine = font.getbbox("9")
+        draw.rectangle([x + nine[0], origin[1] + nine[1], x + nine[2], origin[1] + nine[3]], fill=0)
+        cx = x + (nine[0] + nine[2]) / 2 - turned.width / 2
+        cy = origin[1] + (nine[1] + nine[3]) / 2 - turned.height / 2
+        layer.paste(255, (round(cx), round(cy)), turned)
 
 
 def _rgb(pixel: Any) -> tuple[int, int, int]:
@@ -104,9 +142,10 @@ class PlateRenderer:
                 "plate renderer needs DejaVu/Noto fonts (Debian fonts-dejavu-core, fonts-noto-core)"
             )
         self.latin, self.arabic = latin, arabic
+        self.plate_fonts = find_fonts(_PLATE_FONTS) or latin
         self._font_cache: dict[tuple[Path, int], ImageFont.FreeTypeFont] = {}
         self.layouts: list[tuple[float, Callable[[], Plate]]] = [
-            (0.42, self.moroccan),
+            (0.5, self.moroccan),
             (0.08, self.moroccan_temporary),
             (0.03, self.moroccan_police),
             (0.07, self.moroccan_row),
@@ -125,6 +164,10 @@ class PlateRenderer:
 
     def _pick(self, items: list[Path]) -> Path:
         return items[int(self.rng.integers(len(items)))]
+
+    def _plate_font(self, p_din: float = 0.85) -> Path:
+        """A narrow DIN-like face most of the time (as on real plates), any Latin face otherwise."""
+        return self._pick(self.plate_fonts if self.rng.random() < p_din else self.latin)
 
     def _digits(self, lo: int, hi: int) -> str:
         n = int(self.rng.integers(lo, hi + 1))
@@ -162,6 +205,13 @@ class PlateRenderer:
             box = d.textbbox((0, 0), text, font=font)
             layer = Image.new("L", (int(box[2] - box[0]) + 4, int(box[3] - box[1]) + 4), 0)
             ImageDraw.Draw(layer).text((2 - box[0], 2 - box[1]), text, font=font, fill=255)
+            if "9" in text and self.rng.random() < 0.5:
+                _din_nines(layer, text, font, (2 - box[0], 2 - box[1]))
+            weight = self.rng.random()
+            if weight < 0.2:  # heavier or lighter strokes than the face's own (embossed, worn, bolder dies)
+                layer = layer.filter(ImageFilter.MaxFilter(int(self.rng.choice([3, 5]))))
+            elif weight < 0.3:
+                layer = layer.filter(ImageFilter.MinFilter(3))
             target_h = max(6, int(h * frac))
             stretch = self.rng.uniform(0.8, 1.1)
             layers.append(
@@ -177,9 +227,19 @@ class PlateRenderer:
             img.paste(Image.new("RGB", layer.size, fg), (int(x), int(y)), layer)
             x += layer.width + gap * h * scale_x
             if bars and i < len(layers) - 1:
-                bx = int(x - gap * h * scale_x / 2)
-                d.line([bx, int(h * 0.12), bx, int(h * 0.88)], fill=fg, width=max(1, int(h * 0.035)))
+                self._bar(d, int(x - gap * h * scale_x / 2), h, fg)
         return img
+
+    def _bar(self, d: ImageDraw.ImageDraw, bx: int, h: int, fg: tuple[int, int, int]) -> None:
+        """A separator bar as on Moroccan plates: thin, nearly full height, sometimes with bolt dots."""
+        top, bottom = self.rng.uniform(0.05, 0.16), self.rng.uniform(0.84, 0.95)
+        width = max(1, int(h * self.rng.uniform(0.02, 0.045)))
+        d.line([bx, int(h * top), bx, int(h * bottom)], fill=fg, width=width)
+        if self.rng.random() < 0.3:  # bolt heads either side of the bar, at mid height
+            r = max(1, int(h * self.rng.uniform(0.02, 0.035)))
+            for dx in (-3 * r, 3 * r):
+                cy = int(h * self.rng.uniform(0.4, 0.6))
+                d.ellipse([bx + dx - r, cy - r, bx + dx + r, cy + r], fill=(110, 110, 110))
 
     def _ma_letter(self) -> str:
         letters = list(_MA_WEIGHTS)
@@ -208,8 +268,8 @@ class PlateRenderer:
             else int(self.rng.choice([1, 2, 4, 6, 7, 8, 11, 14, 20, 26, 33, 40, 48, 72]))
         )
         bg = self._bg((245, 245, 240) if self.rng.random() < 0.85 else (240, 225, 150))
-        num, ara = self._pick(self.latin), self._pick(self.arabic)
-        frac = self.rng.uniform(0.5, 0.72)
+        num, ara = self._plate_font(), self._pick(self.arabic)
+        frac = self.rng.uniform(0.55, 0.8)
         runs = [
             (serial, num, frac),
             (self._ma_glyph(letter), ara, self._ma_frac(letter)),
@@ -221,7 +281,7 @@ class PlateRenderer:
     def moroccan_temporary(self) -> Plate:
         """Temporary plate: 6-digit serial then ``WW``."""
         serial = self._digits(6, 6)
-        font = self._pick(self.latin)
+        font = self._plate_font(0.4)
         runs = [(serial, font, 0.6), ("WW" if self.rng.random() < 0.7 else "ww", font, 0.45)]
         img = self._draw_runs(
             (520, 110),
@@ -236,7 +296,7 @@ class PlateRenderer:
     def moroccan_police(self) -> Plate:
         """Police plate: black ground, white serial, red ``ش``."""
         serial = self._digits(6, 6)
-        num = self._pick(self.latin)
+        num = self._plate_font()
         digits = f"{serial[:3]}·{serial[3:]}" if self.rng.random() < 0.5 else serial
         img = self._draw_runs(
             (520, 110),
@@ -256,13 +316,13 @@ class PlateRenderer:
             region = str(int(self.rng.integers(1, 90)))
             runs = [
                 (self._ma_glyph(letter), self._pick(self.arabic), self._ma_frac(letter) * 1.2),
-                (region, self._pick(self.latin), 0.6),
+                (region, self._plate_font(), 0.6),
             ]
             img = self._draw_runs((300, 100), bg, (15, 15, 15), runs, self.rng.uniform(0.5, 1.2), bars=True)
             return Plate(img, letter + region)
         serial = self._digits(4, 6)
         img = self._draw_runs(
-            (300, 100), bg, (15, 15, 15), [(serial, self._pick(self.latin), 0.6)], 0.3, bars=False
+            (300, 100), bg, (15, 15, 15), [(serial, self._plate_font(), 0.6)], 0.3, bars=False
         )
         return Plate(img, serial)
 
@@ -296,7 +356,7 @@ class PlateRenderer:
             (w - 44, h),
             bg,
             (15, 15, 15),
-            [(text, self._pick(self.latin), 0.62)],
+            [(text, self._plate_font(0.5), 0.62)],
             0.2,
             bars=False,
             border=False,
@@ -331,7 +391,7 @@ class PlateRenderer:
             [
                 (
                     f"{letters}-{digits}" if self.rng.random() < 0.8 else f"{letters} {digits}",
-                    self._pick(self.latin),
+                    self._plate_font(0.5),
                     0.7,
                 )
             ],
@@ -361,7 +421,7 @@ class PlateRenderer:
             (w, int(h * 0.75)),
             _rgb(img.getpixel((5, 5))),
             (20, 20, 20),
-            [(text, self._pick(self.latin), 0.7)],
+            [(text, self._plate_font(0.5), 0.7)],
             0.2,
             bars=False,
             border=False,
@@ -416,17 +476,11 @@ class PlateRenderer:
         scale = 72.0 / rgb.shape[0]
         rgb = cv2.resize(rgb, (max(8, int(rgb.shape[1] * scale)), 72), interpolation=cv2.INTER_AREA)
         h, w = rgb.shape[:2]
-        pad = int(max(h, w) * 0.25)
-        canvas: Any = np.empty((h + 2 * pad, w + 2 * pad, 3), np.uint8)
-        canvas[:] = rng.integers(0, 256, 3)
-        canvas = cv2.add(canvas, rng.integers(0, 40, canvas.shape, dtype=np.uint8))
+        pad = int(max(h, w) * 0.3)
+        canvas = self._car_body(h + 2 * pad, w + 2 * pad)
         canvas[pad : pad + h, pad : pad + w] = rgb
         src = np.array([[pad, pad], [pad + w, pad], [pad + w, pad + h], [pad, pad + h]], np.float32)
-        jit = rng.normal(0, 0.022, (4, 2)) * [w, h]
-        angle = np.deg2rad(rng.normal(0, 3))
-        rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-        c = src.mean(axis=0)
-        dst = ((src - c) @ rot.T + c + jit).astype(np.float32)
+        dst = self._warp_corners(src, w, h)
         m = cv2.getPerspectiveTransform(src, dst)
         warped = cv2.warpPerspective(
             canvas, m, (canvas.shape[1], canvas.shape[0]), borderMode=cv2.BORDER_REPLICATE
@@ -434,11 +488,18 @@ class PlateRenderer:
         x0, y0 = dst[:, 0].min(), dst[:, 1].min()
         x1, y1 = dst[:, 0].max(), dst[:, 1].max()
         bw, bh = x1 - x0, y1 - y0
-        mx = rng.uniform(-0.03, 0.12, 2) * bw
-        my = rng.uniform(-0.06, 0.3, 2) * bh
+        loose = rng.random() < 0.3
+        if loose:  # a loose crop: bumper, grille or boot lid around the plate
+            mx, my = rng.uniform(0.0, 0.3, 2) * bw, rng.uniform(0.1, 0.8, 2) * bh
+        else:
+            mx, my = rng.uniform(-0.04, 0.12, 2) * bw, rng.uniform(-0.1, 0.3, 2) * bh
         crop = warped[int(max(0, y0 - my[0])) : int(y1 + my[1]), int(max(0, x0 - mx[0])) : int(x1 + mx[1])]
         grey: Any = self._light(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY).astype(np.float32))
-        small_h = int(rng.choice([12, 16, 20, 24, 32, 40, 48, 64]) * rng.uniform(0.9, 1.2))
+        # the crop's height in the camera image; a loose crop holds the plate in a fraction of it
+        heights, weights = [12, 16, 20, 24, 32, 40, 48, 64], [0.03, 0.06, 0.1, 0.14, 0.2, 0.18, 0.15, 0.14]
+        small_h = int(rng.choice(heights, p=weights) * rng.uniform(0.9, 1.2))
+        if loose:
+            small_h = max(small_h, 32)
         small_w = max(8, int(grey.shape[1] * small_h / max(1, grey.shape[0])))
         img: Any = cv2.resize(
             np.clip(grey, 0, 255).astype(np.uint8), (small_w, small_h), interpolation=cv2.INTER_AREA
@@ -457,6 +518,35 @@ class PlateRenderer:
         out += rng.normal(0, rng.uniform(0, 7), out.shape)
         result: Grey = np.clip(out, 0, 255).astype(np.uint8)
         return result
+
+    def _warp_corners(self, src: Any, w: int, h: int) -> Any:
+        """Corners after a road camera's view: a small or a strong tilt, yaw and corner jitter."""
+        rng = self.rng
+        deg = rng.normal(0, 3.5) if rng.random() < 0.65 else rng.uniform(-16, 16)
+        angle = np.deg2rad(deg)
+        rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+        c = src.mean(axis=0)
+        pts = src - c
+        yaw = rng.uniform(-0.12, 0.12)  # one side nearer the camera: taller
+        pts[:, 1] *= 1 + yaw * np.sign(pts[:, 0])
+        jit = rng.normal(0, 0.022, (4, 2)) * [w, h]
+        return (pts @ rot.T + c + jit).astype(np.float32)
+
+    def _car_body(self, h: int, w: int) -> Any:
+        """Background around a plate: body colour with a vertical gradient, panel edges and grille bars."""
+        rng = self.rng
+        base = rng.integers(0, 256, 3).astype(np.float32)
+        ramp = np.linspace(rng.uniform(-50, 10), rng.uniform(-10, 50), h, dtype=np.float32)[:, None, None]
+        canvas = np.broadcast_to(base, (h, w, 3)) + ramp
+        for _ in range(int(rng.integers(0, 5))):  # horizontal edges: bumper, boot lid, grille slats
+            y, t = int(rng.integers(0, h)), int(rng.integers(1, max(2, h // 10)))
+            canvas[y : y + t] += rng.uniform(-90, 90)
+        if rng.random() < 0.3:  # a darker recess the plate sits in
+            y0, y1 = sorted(rng.integers(0, h, 2))
+            canvas[y0:y1] *= rng.uniform(0.3, 0.8)
+        canvas += rng.normal(0, rng.uniform(2, 14), (h, w, 1))
+        out: Any = np.clip(canvas, 0, 255).astype(np.uint8)
+        return out
 
     def _light(self, grey: Any) -> Any:
         rng = self.rng

@@ -3,17 +3,25 @@
 Training only: needs PyTorch (``make train-deps``), never imported at run time. Every sample is
 rendered on the fly by :mod:`amane.vision.plates.synth`; nothing from ``../shared/data`` is used.
 
-Reproduce the shipped model (``models/plate_crnn.onnx``; ``plate_crnn.json`` records both stages)::
+Reproduce the shipped model (``models/plate_crnn.onnx``; ``plate_crnn.json`` records every stage).
+It was warm-started from the previous shipped model (commit d96f4f5, itself two stages from scratch,
+seeds 20261123 and 20261124) and trained in three more stages on one niced CPU thread::
 
-    nice -n 10 .venv/bin/python -m amane.vision.plates.train --seed 20261123 --batch 32 --lr 0.002 \\
-        --buffer 30000 --threads 1 --max-minutes 50 --steps 100000 --out /tmp/crnn_run
-    nice -n 10 .venv/bin/python -m amane.vision.plates.train --init /tmp/crnn_run/plate_crnn.pt \\
-        --seed 20261124 --batch 32 --lr 0.001 --buffer 20000 --threads 1 --max-minutes 11 \\
-        --steps 100000 --out src/amane/vision/plates/models
+    python -m amane.vision.plates.train --init previous/plate_crnn.onnx --seed 20261203 --lr 0.001 \
+        --buffer 40000 --renders 400000 --threads 1 --max-minutes 75 --steps 100000 --stop-step 11500 \
+        --out /tmp/s1
+    python -m amane.vision.plates.train --init /tmp/s1/plate_crnn.pt --seed 20261204 --lr 0.001 \
+        --buffer 40000 --renders 1000000 --threads 1 --max-minutes 85 --steps 200000 --stop-step 11000 \
+        --out /tmp/s2
+    python -m amane.vision.plates.train --init /tmp/s2/plate_crnn.pt --seed 20261205 --lr 0.0008 \
+        --buffer 40000 --renders 1000000 --threads 1 --max-minutes 52 --steps 200000 \
+        --out src/amane/vision/plates/models
 
-On a small CPU, one process renders plates while the trainer draws batches from all renders so
-far (a replay buffer, each render reused a few times); the schedule is cosine over the time
-budget, so the step count reached (5080 + 3782 here, on two shared cores) depends on the load.
+The renderer grew between the stages (stage 1: plate faces, tilts, loose crops; stage 2: stroke
+weights, fewer unreadably small renders, crops into the border; stage 3: DIN nines); the code here
+is stage 3's. On a small CPU, one process renders plates while the trainer draws batches from the
+newest ``--buffer`` renders (each reused a few times); the schedule is cosine over the time
+budget, so the steps reached depend on the load.
 """
 
 from __future__ import annotations
@@ -77,6 +85,61 @@ class CRNN(nn.Module):  # type: ignore[misc]
         return torch.log_softmax(self.seq(f), dim=1).permute(0, 2, 1)  # N, T, classes (blank = 0)
 
 
+def load_fused_onnx(model: CRNN, path: Path, calibration: torch.Tensor) -> None:
+    """Start ``model`` from an exported ONNX model of the same shape (warm start from a shipped model).
+
+    The export folds every batch norm into the convolution before it; here the folded weights go
+    back into the convolution, and each batch norm is set so that it adds the folded bias both in
+    eval mode and, on batches like ``calibration``, in training mode (its statistics are those of
+    the convolution's output on that batch): the model computes what the ONNX graph computes.
+    """
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(path)).graph
+    weights = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in graph.initializer}
+    convs = [n for n in graph.node if n.op_type == "Conv" and n.input[1].startswith("onnx::")]
+    folded = [weights[n.input[1]] for n in convs]
+    biases = [weights[n.input[2]] for n in convs]
+    pairs: list[tuple[Any, Any]] = [
+        (m, nxt)
+        for seq in (model.cnn, model.seq)
+        for m, nxt in zip(seq, list(seq)[1:], strict=False)
+        if isinstance(m, nn.Conv2d | nn.Conv1d) and isinstance(nxt, nn.BatchNorm2d | nn.BatchNorm1d)
+    ]
+    if len(pairs) != len(folded):
+        raise ValueError(f"{path}: {len(folded)} folded convolutions, the model has {len(pairs)}")
+    with torch.no_grad():
+        for (conv, bn), w, b in zip(pairs, folded, biases, strict=True):
+            conv.weight.copy_(w)
+            if conv.bias is not None:
+                conv.bias.zero_()
+            bn.weight.fill_(1.0)
+            bn.bias.copy_(b)
+            bn.running_mean.zero_()
+            bn.running_var.fill_(1.0 - bn.eps)
+        last: Any = model.seq[-1]
+        last.weight.copy_(weights["seq.6.weight"])
+        last.bias.copy_(weights["seq.6.bias"])
+        stats: dict[nn.Module, tuple[torch.Tensor, torch.Tensor]] = {}
+
+        def keep(conv: nn.Module, _inp: Any, out: torch.Tensor) -> None:
+            dims = [d for d in range(out.dim()) if d != 1]
+            stats[conv] = (out.mean(dim=dims), out.var(dim=dims, unbiased=False))
+
+        hooks = [conv.register_forward_hook(keep) for conv, _ in pairs]
+        model.eval()
+        model(calibration)
+        for hook in hooks:
+            hook.remove()
+        for conv, bn in pairs:
+            mean, var = stats[conv]
+            bn.weight.copy_(torch.sqrt(var + bn.eps))
+            bn.bias.add_(mean)
+            bn.running_mean.copy_(mean)
+            bn.running_var.copy_(var)
+
+
 def render_worker(seed: int, wid: int, queue: Any, count: int, chunk: int = 64) -> None:
     """Render ``count`` plates into ``queue``, ``chunk`` at a time (a separate process), then stop."""
     cv2.setNumThreads(1)
@@ -90,22 +153,23 @@ class ReplayBuffer:
     """Fresh renders flow in from worker processes; batches are drawn from everything rendered so far.
 
     On a small CPU, rendering costs about as much as a training step: the workers render
-    ``capacity`` plates and stop, and each render is reused a few times (with a cheap shift and
-    contrast jitter), so the CPU goes to training once the buffer is full.
+    ``renders`` plates (at least ``capacity``) and stop, the newest ``capacity`` of them kept, and
+    each render is reused a few times (with a cheap shift and contrast jitter).
     """
 
-    def __init__(self, seed: int, workers: int, capacity: int) -> None:
+    def __init__(self, seed: int, workers: int, capacity: int, renders: int = 0) -> None:
         ctx = mp.get_context("spawn")
         self.queue = ctx.Queue(maxsize=64)
+        per_worker = max(renders, capacity) // workers
         self.procs = [
-            ctx.Process(target=render_worker, args=(seed, w, self.queue, capacity // workers), daemon=True)
+            ctx.Process(target=render_worker, args=(seed, w, self.queue, per_worker), daemon=True)
             for w in range(workers)
         ]
         for proc in self.procs:
             proc.start()
         self.images = np.zeros((capacity, INPUT_H, INPUT_W), np.uint8)
         self.texts: list[str] = [""] * capacity
-        self.size = self.next = 0
+        self.size = self.next = self.rendered = 0
         self.rng = np.random.default_rng(seed)
 
     def drain(self, block: bool = False) -> None:
@@ -118,6 +182,7 @@ class ReplayBuffer:
                 self.images[self.next], self.texts[self.next] = img, text
                 self.next = (self.next + 1) % len(self.texts)
                 self.size = min(self.size + 1, len(self.texts))
+                self.rendered += 1
             block = False
 
     def batch(self, n: int) -> tuple[torch.Tensor, list[str]]:
@@ -159,11 +224,13 @@ def train(args: argparse.Namespace) -> None:
     model = CRNN(len(CHARSET) + 1).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
-    if args.init:
+    if args.init and not args.init.endswith(".onnx"):
         model.load_state_dict(torch.load(args.init, map_location=device))
-    buffer = ReplayBuffer(args.seed, args.workers, args.buffer)
+    buffer = ReplayBuffer(args.seed, args.workers, args.buffer, args.renders)
     while buffer.size < args.batch * 8:
         buffer.drain(block=True)
+    if args.init.endswith(".onnx"):
+        load_fused_onnx(model, Path(args.init), buffer.batch(min(buffer.size, 256))[0].to(device))
     start, step = time.time(), 0
     model.train()
     while True:
@@ -195,10 +262,10 @@ def train(args: argparse.Namespace) -> None:
             )
         if step % 500 == 0:
             torch.save(model.state_dict(), Path(args.out) / "plate_crnn.pt")
-        if step >= args.steps or time.time() - start > args.max_minutes * 60:
+        if step >= args.steps or step == args.stop_step or time.time() - start > args.max_minutes * 60:
             break
     buffer.close()
-    logger.info("rendered %d distinct plates", buffer.size)
+    logger.info("rendered %d distinct plates", buffer.rendered)
     torch.save(model.state_dict(), Path(args.out) / "plate_crnn.pt")
     export(model.cpu().eval(), Path(args.out), args, step)
 
@@ -227,8 +294,9 @@ def export(model: CRNN, out: Path, args: argparse.Namespace, steps: int) -> None
         "lr": args.lr,
         "normalise": "x / 127.5 - 1",
         "blank": 0,
-        "command": f"python -m amane.vision.plates.train --seed {args.seed} --steps {args.steps} "
-        f"--batch {args.batch} --lr {args.lr}",
+        "args": vars(args),
+        "command": "python -m amane.vision.plates.train "
+        + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if v != ""),
     }
     (out / "plate_crnn.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1))
     logger.info("exported %s after %d steps", out / "plate_crnn.onnx", steps)
@@ -241,8 +309,12 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--workers", type=int, default=1, help="render processes")
-    p.add_argument("--buffer", type=int, default=50_000, help="plates rendered in all (each reused)")
-    p.add_argument("--init", default="", help="state dict to start from")
+    p.add_argument("--buffer", type=int, default=50_000, help="renders kept for drawing batches")
+    p.add_argument("--renders", type=int, default=0, help="plates rendered in all (default: --buffer)")
+    p.add_argument(
+        "--stop-step", type=int, default=0, help="end at this step, schedule unchanged (a stage cut short)"
+    )
+    p.add_argument("--init", default="", help="state dict (.pt) or exported model (.onnx) to start from")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--max-minutes", type=float, default=40.0)
     p.add_argument("--out", default="src/amane/vision/plates/models")

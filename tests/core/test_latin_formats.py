@@ -1,0 +1,65 @@
+"""Fitting Latin reads to national formats: table of reads, and properties over random reads."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from amane.core.latin_formats import (
+    FLEET_MILLIONS,
+    FORMATS,
+    TO_DIGIT,
+    TO_LETTER,
+    fit_latin_format,
+    fits_a_format,
+)
+
+
+@pytest.mark.parametrize(
+    ("read", "fitted"),
+    [
+        ("RK340A0", "RK340AO"),  # Slovak / French / Italian LLNNNLL
+        ("AB-123-CD", "AB123CD"),  # separators go, the read fits
+        ("AYO9034", "AYO9034"),  # Brazilian LLLNNNN
+        ("1234BCD", "1234BCD"),  # Spanish, as read
+        ("I234BCD", "1234BCD"),
+        ("B4123CD", "BA123CD"),
+        ("57626ب8", "57626ب8"),  # Moroccan: not a Latin read
+        ("", ""),
+        ("XQ", "XQ"),  # no format of that length
+        ("QQQQQQQQQQ", "QQQQQQQQQQ"),
+    ],
+)
+def test_fit(read: str, fitted: str) -> None:
+    assert fit_latin_format(read) == fitted
+
+
+def test_countries_restrict_the_formats() -> None:
+    assert fit_latin_format("1BI9839") == "IBI9839"  # Brazil's many cars outweigh Czechia's
+    assert fit_latin_format("1BI9839", countries=("CZ",)) == "1BI9839"
+
+
+def test_every_country_has_a_fleet() -> None:
+    assert set(FORMATS) == set(FLEET_MILLIONS)
+    assert all(set(p) <= {"L", "N"} for ps in FORMATS.values() for p in ps)
+
+
+reads = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=9)
+
+
+@given(reads)
+def test_fit_swaps_only_look_alikes(read: str) -> None:
+    fitted = fit_latin_format(read)
+    assert len(fitted) == len(read)
+    swaps = [(a, b) for a, b in zip(read, fitted, strict=True) if a != b]
+    assert len(swaps) <= 2
+    assert all(TO_DIGIT.get(a) == b or TO_LETTER.get(a) == b for a, b in swaps)
+    if swaps:
+        assert fits_a_format(fitted)
+
+
+@given(reads)
+def test_fit_is_idempotent(read: str) -> None:
+    once = fit_latin_format(read)
+    assert fit_latin_format(once) == once

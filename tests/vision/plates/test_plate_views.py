@@ -1,0 +1,94 @@
+"""Reading rolled, loose and emblem-carrying plates: skew, tilted text lines, emblem masking, crop views."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+from amane.vision.plates.deskew import rotate, skew_angle
+from amane.vision.plates.emblems import band_cut, mask_emblems
+from amane.vision.plates.localize import LocalizerConfig, PlateLocalizer
+from amane.vision.plates.reader import PlateReader, ReaderConfig
+
+
+def _on_car(plate: np.ndarray, angle: float, width: int = 220) -> tuple[np.ndarray, np.ndarray]:
+    """A 480x640 frame with the plate rolled by ``angle`` degrees (nothing cut off) and the plate's mask."""
+    h = int(plate.shape[0] * width / plate.shape[1])
+    small = cv2.resize(plate, (width, h), interpolation=cv2.INTER_AREA)
+    rolled = rotate(small, angle)
+    inside = rotate(np.full((h, width), 255, np.uint8), angle) > 128
+    frame = np.full((480, 640, 3), 70, np.uint8)
+    cv2.rectangle(frame, (120, 140), (520, 380), (40, 40, 140), -1)
+    y, x = 260 - rolled.shape[0] // 2, 320 - rolled.shape[1] // 2
+    region = frame[y : y + rolled.shape[0], x : x + rolled.shape[1]]
+    region[inside] = rolled[inside]
+    mask = np.zeros(frame.shape[:2], bool)
+    mask[y : y + rolled.shape[0], x : x + rolled.shape[1]] = inside
+    return frame, mask
+
+
+@pytest.mark.parametrize("angle", [-15.0, -8.0, 0.0, 6.0, 14.0])
+def test_skew_of_a_rendered_plate(clean_plate: Callable[[str], Any], angle: float) -> None:
+    plate, _ = clean_plate("moroccan")
+    rolled = rotate(cv2.resize(plate, (260, 55)), angle)
+    assert abs(skew_angle(rolled) + angle) <= 2.0
+
+
+def test_blank_crop_has_no_skew() -> None:
+    assert skew_angle(np.full((40, 160), 200, np.uint8)) == 0.0
+    assert skew_angle(np.zeros((3, 3), np.uint8)) == 0.0
+
+
+@pytest.mark.parametrize("angle", [-14.0, 12.0])
+def test_tilted_plate_is_one_tilted_line(clean_plate: Callable[[str], Any], angle: float) -> None:
+    """The blobs of a rolled ``serial | letter | region`` plate merge into one quad with the plate's angle."""
+    plate, _ = clean_plate("moroccan")
+    frame, mask = _on_car(plate, angle)
+    cands = PlateLocalizer(LocalizerConfig()).find(frame)
+    assert cands
+    best = max(cands, key=lambda c: c.width)
+    top = best.quad[1] - best.quad[0]
+    measured = -np.degrees(np.arctan2(top[1], top[0]))  # rotate() is counter-clockwise on screen
+    assert abs(measured - angle) <= 4.0
+    xs = np.nonzero(mask.any(axis=0))[0]
+    assert best.width * abs(np.cos(np.radians(angle))) >= 0.6 * (xs[-1] - xs[0])
+
+
+def test_rolled_crop_reads(clean_plate: Callable[[str], Any]) -> None:
+    """A loose crop around a plate rolled 15 degrees reads as the plate."""
+    reader = PlateReader(ReaderConfig(second_opinion=None))
+    good = 0
+    for _ in range(5):
+        plate, text = clean_plate("moroccan")
+        frame, mask = _on_car(plate, 15.0)
+        ys, xs = np.nonzero(mask)
+        crop = frame[max(0, ys.min() - 20) : ys.max() + 20, max(0, xs.min() - 15) : xs.max() + 15]
+        good += reader.read_crop(crop).text == text
+    assert good >= 4
+
+
+def test_band_and_sticker_are_masked() -> None:
+    plate = np.full((60, 300, 3), 230, np.uint8)
+    plate[:, :28] = (170, 50, 20)  # EU band (BGR blue) with a white code in it
+    cv2.putText(plate, "SK", (3, 50), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1)
+    cv2.putText(plate, "AB", (40, 48), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (20, 20, 20), 3)
+    cv2.circle(plate, (140, 30), 9, (40, 40, 210), -1)  # red inspection sticker
+    cv2.putText(plate, "123", (165, 48), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (20, 20, 20), 3)
+    x0, _, x1, _ = band_cut(plate)
+    assert 26 <= x0 <= 40 and x1 == 300
+    clean = mask_emblems(plate)
+    sticker = clean[22:38, 140 - x0 - 8 : 140 - x0 + 8]
+    assert sticker.min() > 150  # painted with the ground
+    assert clean.min() < 60  # the characters are still there
+
+
+def test_yellow_plate_keeps_its_ground() -> None:
+    plate = np.full((60, 300, 3), (30, 200, 235), np.uint8)  # yellow ground (BGR)
+    cv2.putText(plate, "12AB34", (20, 48), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (20, 20, 20), 3)
+    clean = mask_emblems(plate)
+    assert clean.shape == plate.shape
+    assert np.array_equal(clean, plate)
