@@ -213,8 +213,15 @@ def _axis(rect: Rect) -> npt.NDArray[np.float64]:
 def _same_line(a: Rect, b: Rect) -> bool:
     """Whether ``b`` continues ``a``'s text line: similar height and direction, on its axis, close by."""
     (ca, (wa, ha), _, _), (cb, (wb, hb), _, _) = a, b
+    if wb / max(hb, 1e-6) > wa / max(ha, 1e-6):  # measure along the more elongated one
+        (ca, (wa, ha), _, _), (cb, (wb, hb), _, _), a, b = b, a, b, a
     ua, ub = _axis(a), _axis(b)
-    if not 0.6 < hb / max(ha, 1e-6) < 1.7 or abs(float(ua @ ub)) < np.cos(np.deg2rad(12)):
+    # a single character's blob is nearly square (its angle says nothing) and, grown less by the
+    # unclip, shorter than a run of characters
+    squareish = wb / max(hb, 1e-6) < 1.5
+    if not 0.45 < hb / max(ha, 1e-6) < 2.2:
+        return False
+    if not squareish and abs(float(ua @ ub)) < np.cos(np.deg2rad(12)):
         return False
     d = np.asarray(cb, dtype=np.float64) - np.asarray(ca, dtype=np.float64)
     along, across = float(d @ ua), abs(float(d @ np.array([-ua[1], ua[0]])))
