@@ -60,6 +60,7 @@ def test_fit_swaps_only_look_alikes(read: str) -> None:
 
 
 @given(reads)
-def test_fit_is_idempotent(read: str) -> None:
-    once = fit_latin_format(read)
-    assert fit_latin_format(once) == once
+def test_a_fitting_read_stays_fitting(read: str) -> None:
+    """The fit may move a read to a likelier pattern (it is not idempotent), never off every pattern."""
+    if fits_a_format(read):
+        assert fits_a_format(fit_latin_format(read))
