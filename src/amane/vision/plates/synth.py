@@ -104,12 +104,12 @@ def _din_nines(
     glyph = Image.new("L", (round(six[2] - six[0]), round(six[3] - six[1])), 0)
     ImageDraw.Draw(glyph).text((-six[0], -six[1]), "6", font=font, fill=255)
     turned = glyph.rotate(180)
+    nine = font.getbbox("9")
     draw = ImageDraw.Draw(layer)
     for i, c in enumerate(text):
         if c != "9":
             continue
         x = origin[0] + font.getlength(text[:i])
-        nine = font.getbbox("9")
         draw.rectangle([x + nine[0], origin[1] + nine[1], x + nine[2], origin[1] + nine[3]], fill=0)
         cx = x + (nine[0] + nine[2]) / 2 - turned.width / 2
         cy = origin[1] + (nine[1] + nine[3]) / 2 - turned.height / 2
