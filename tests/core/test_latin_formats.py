@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from amane.core.latin_formats import (
     FLEET_MILLIONS,
     FORMATS,
+    MIN_TRIMMED,
     TO_DIGIT,
     TO_LETTER,
     fit_latin_format,
@@ -48,15 +49,44 @@ def test_every_country_has_a_fleet() -> None:
 reads = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=9)
 
 
+def _look_alike(a: str, b: str) -> bool:
+    return TO_DIGIT.get(a) == b or TO_LETTER.get(a) == b
+
+
+def _swaps(read: str, fitted: str) -> list[tuple[str, str]]:
+    return [(a, b) for a, b in zip(read, fitted, strict=True) if a != b]
+
+
 @given(reads)
 def test_fit_swaps_only_look_alikes(read: str) -> None:
+    """A fit swaps at most two look-alikes, after dropping at most one character (only from a read that
+    fits nothing, leaving at least MIN_TRIMMED); whatever it changes ends on a format."""
     fitted = fit_latin_format(read)
-    assert len(fitted) == len(read)
-    swaps = [(a, b) for a, b in zip(read, fitted, strict=True) if a != b]
+    if len(fitted) == len(read):
+        swaps = _swaps(read, fitted)
+    else:
+        assert len(fitted) == len(read) - 1 >= MIN_TRIMMED
+        assert not fits_a_format(read)
+        options = [_swaps(read[:i] + read[i + 1 :], fitted) for i in range(len(read))]
+        swaps = min(options, key=lambda sw: (not all(_look_alike(a, b) for a, b in sw), len(sw)))
     assert len(swaps) <= 2
-    assert all(TO_DIGIT.get(a) == b or TO_LETTER.get(a) == b for a, b in swaps)
-    if swaps:
+    assert all(_look_alike(a, b) for a, b in swaps)
+    if fitted != read:
         assert fits_a_format(fitted)
+
+
+@pytest.mark.parametrize(
+    ("read", "fitted"),
+    [
+        ("1Z785233", "1Z75233"),  # a Czech inspection sticker read as 8, between the groups
+        ("LRK485AF", "RK485AF"),  # the band's edge read as L
+        ("RK857A1", "RK857AI"),
+        ("BIMMIAN", "BIMMIAN"),  # a personalised plate: no trimmed fit is likelier than the read
+        ("M5XSX", "M5XSX"),  # too short to trim
+    ],
+)
+def test_one_character_too_many(read: str, fitted: str) -> None:
+    assert fit_latin_format(read) == fitted
 
 
 @given(reads)

@@ -78,6 +78,18 @@ FLEET_MILLIONS: dict[str, float] = {
     "DK": 2.8, "GB": 35.0, "BG": 3.0, "UA": 9.0, "BR": 115.0,
 }
 """Registered vehicles per country, millions (approximate public figures): how common each pattern is."""
+EMBLEM_GAPS: dict[str, tuple[int, ...]] = {"CZ": (3,), "SK": (2,)}
+"""Where a country's plate carries an emblem or stickers between two characters (Czech inspection
+stickers after the third, the Slovak coat of arms after the district code): an OCR often reads
+them as one more character there."""
+EXTRA_PROBABILITY = {"edge": 0.03, "emblem": 0.1}
+"""How often a read holds one character too many: at either end (a band letter, the plate's edge read
+as ``I`` or ``1``) or at an emblem gap (:data:`EMBLEM_GAPS`), roughly."""
+UNLISTED_MILLIONS = 0.1
+"""Vehicles (millions, roughly) whose plate fits no listed format (personalised, old, rare series): a
+read is trimmed only to a fit likelier than that it is such a plate, read right."""
+MIN_TRIMMED = 6
+"""A read is trimmed by a character only to a fit at least this long (short vanity plates stay as read)."""
 _LATIN_READ = re.compile(r"^[A-Z0-9]+$")
 
 
@@ -95,6 +107,20 @@ def _patterns(countries: tuple[str, ...] = ()) -> dict[int, dict[str, float]]:
     for p, w in weight.items():
         by_len.setdefault(len(p), {})[p] = math.log(w)
     return by_len
+
+
+@lru_cache(maxsize=1024)
+def _emblem_share(pattern: str, gap: int, countries: tuple[str, ...] = ()) -> float:
+    """The share of ``pattern``'s plates (by fleet, of ``countries``) that have an emblem gap before
+    position ``gap``."""
+    total = with_gap = 0.0
+    for country, patterns in FORMATS.items():
+        if pattern not in patterns or (countries and country not in countries):
+            continue
+        share = FLEET_MILLIONS[country] / len(patterns)
+        total += share
+        with_gap += share if gap in EMBLEM_GAPS.get(country, ()) else 0.0
+    return with_gap / total if total else 0.0
 
 
 def classes(text: str) -> str:
@@ -119,6 +145,16 @@ def _fit(text: str, pattern: str) -> str | None:
     return "".join(out)
 
 
+def pattern_log_share(text: str, countries: tuple[str, ...] = ()) -> float:
+    """Log of the road share (:data:`FLEET_MILLIONS`) of the pattern ``text`` has; ``-inf`` when it fits
+    no format of ``countries`` (default all).
+
+    >>> pattern_log_share("RK857AI") > pattern_log_share("RK857A")
+    True
+    """
+    return _patterns(countries).get(len(text), {}).get(classes(text), -math.inf)
+
+
 def fits_a_format(text: str) -> bool:
     """Whether a normalised Latin read has the letter/digit pattern of a known national format.
 
@@ -138,6 +174,21 @@ def fit_latin_format(text: str, max_swaps: int = 2, countries: tuple[str, ...] =
     read = normalize_plate(text)
     if not _LATIN_READ.match(read):
         return read
+    scores = _fits(read, max_swaps, countries)
+    if not scores and len(read) > MIN_TRIMMED:  # fits nothing: a character too many (band letter, sticker)?
+        for i in range(len(read)):
+            shorter = read[:i] + read[i + 1 :]
+            edge = i in (0, len(read) - 1)
+            for fixed, score in _fits(shorter, max_swaps, countries).items():
+                p = EXTRA_PROBABILITY["edge"] if edge else 0.0
+                p += EXTRA_PROBABILITY["emblem"] * _emblem_share(classes(fixed), i, countries)
+                if p > 0 and score + math.log(p) > math.log(UNLISTED_MILLIONS):
+                    scores[fixed] = max(scores.get(fixed, -math.inf), score + math.log(p))
+    return max(scores, key=lambda t: scores[t]) if scores else read
+
+
+def _fits(read: str, max_swaps: int, countries: tuple[str, ...]) -> dict[str, float]:
+    """Every format fit of ``read`` within ``max_swaps`` swaps, with its log score (see the module)."""
     scores: dict[str, float] = {}
     for pattern, log_share in _patterns(countries).get(len(read), {}).items():
         fixed = _fit(read, pattern)
@@ -147,4 +198,4 @@ def fit_latin_format(text: str, max_swaps: int = 2, countries: tuple[str, ...] =
         if len(swaps) <= max_swaps:
             score = log_share + sum(math.log(SWAP_PROBABILITY[s]) for s in swaps)
             scores[fixed] = max(scores.get(fixed, -math.inf), score)
-    return max(scores, key=lambda t: scores[t]) if scores else read
+    return scores

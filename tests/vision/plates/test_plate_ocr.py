@@ -79,3 +79,42 @@ def test_two_row_plate(ocr: CrnnPlateOCR, renderer: PlateRenderer) -> None:
         b = cv2.resize(cv2.cvtColor(np.asarray(bottom.image), cv2.COLOR_RGB2BGR), (300, 100))
         ok += ocr.read(np.vstack([a, b])).text == top.text + bottom.text
     assert ok >= 3
+
+
+def _columns(ocr: CrnnPlateOCR, cols: list[dict[str, float]], length: int = 32) -> np.ndarray:
+    """(T, classes) log-probabilities: each listed column puts the given mass on its characters (the rest
+    on blank); blank columns between and after."""
+    probs = np.full((length, len(ocr.charset) + 1), 1e-6)
+    probs[:, 0] = 1.0
+    for i, col in enumerate(cols):
+        t = 1 + 2 * i
+        probs[t, 0] = 1.0 - sum(col.values())
+        for ch, p in col.items():
+            probs[t, ocr.charset.index(ch) + 1] = p
+    probs /= probs.sum(axis=1, keepdims=True)
+    out: np.ndarray = np.log(probs).astype(np.float32)
+    return out
+
+
+def test_arabic_letter_makes_latin_letters_digits(ocr: CrnnPlateOCR) -> None:
+    """Beside an Arabic letter, a Latin letter the model prefers (D for the plate face's square 0) is a
+    misread digit: the Moroccan reading wins however far behind it is."""
+    sure = [{c: 0.95} for c in "34"]
+    doubt = [{"D": 0.75, "0": 0.2}, {"Z": 0.75, "2": 0.2}]
+    tail = [{c: 0.95} for c in "0ه6"]
+    read = ocr.decode(_columns(ocr, sure + doubt + tail))
+    assert read.text == "34020ه6"
+    latin = ocr.decode(_columns(ocr, [{c: 0.95} for c in "AB"] + doubt + [{"1": 0.95}]))
+    assert latin.text == "ABDZ1"  # no Arabic letter: a Latin plate, read as it is
+
+
+def test_views_pick_the_text_with_most_evidence(ocr: CrnnPlateOCR) -> None:
+    """Two views lean weakly to one digit, a third is sure of another: the summed evidence decides, not
+    a head count; a view of another text line cannot outvote by more than the floor."""
+    weak = _columns(ocr, [{c: 0.95} for c in "1234"] + [{"5": 0.5, "6": 0.45}] + [{c: 0.95} for c in "أ6"])
+    sure = _columns(ocr, [{c: 0.95} for c in "1234"] + [{"6": 0.95, "5": 0.01}] + [{c: 0.95} for c in "أ6"])
+    reads = [ocr.decode(x) for x in (weak, weak, sure)]
+    assert [r.text for r in reads] == ["12345أ6", "12345أ6", "12346أ6"]
+    picked = ocr.pick(np.stack([weak, weak, sure]), reads)
+    assert picked.text == "12346أ6"
+    assert 0.0 < picked.confidence <= 1.0 and len(picked.char_confidences) == len(picked.text)

@@ -253,6 +253,19 @@ def _merge_lines(rects: list[Rect]) -> list[Rect]:
     return [g[0] if len(g) == 1 else _union(g) for g in groups]
 
 
+def widen(quad: Quad, fraction: float) -> Quad:
+    """The quad stretched along its own width by ``fraction`` of that width on each side (a localised
+    text line hugs its characters; the reader wants a little of the plate beyond the first and last).
+
+    >>> widen(np.array([[10, 10], [110, 10], [110, 40], [10, 40]], np.float32), 0.05).tolist()
+    [[5.0, 10.0], [115.0, 10.0], [115.0, 40.0], [5.0, 40.0]]
+    """
+    q = order_quad(quad)
+    top, bottom = (q[1] - q[0]) * fraction, (q[2] - q[3]) * fraction
+    out: Quad = np.array([q[0] - top, q[1] + top, q[2] + bottom, q[3] - bottom], np.float32)
+    return out
+
+
 def rectify(image: Image, quad: Quad, height: int = 64) -> Image:
     """Warp the quad to an upright rectangle ``height`` pixels high (width keeps the plate's aspect).
 

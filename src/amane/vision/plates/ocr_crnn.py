@@ -26,8 +26,9 @@ import numpy.typing as npt
 import onnxruntime as ort
 from pydantic import BaseModel, ConfigDict, Field
 
-from amane.core.plates import normalize_plate
+from amane.core.plates import MOROCCAN_LETTERS, normalize_plate
 from amane.vision.plates.base import Image, PlateRead
+from amane.vision.plates.ctc import log_likelihood
 from amane.vision.plates.deskew import deskew
 from amane.vision.plates.formats import MOROCCO, PlateFormat, constrained_decode, path_score
 from amane.vision.plates.voting import vote
@@ -83,6 +84,20 @@ class CrnnOCRConfig(BaseModel):
         le=50.0,
         description="Log-probability a format-constrained read may lose to the free read",
     )
+    arabic_letter_margin: float = Field(
+        1000.0,
+        ge=0.0,
+        le=1000.0,
+        description="format_margin for a free read that holds an Arabic letter: such a plate is Moroccan, "
+        "so a Latin letter read beside it (0/D, 2/Z, 8/B) is a misread digit",
+    )
+    evidence_floor: float = Field(
+        12.0,
+        ge=0.0,
+        le=100.0,
+        description="Views vote by CTC log-likelihood, each floored this far below its own best candidate "
+        "(0: a character vote over each view's best path instead)",
+    )
     min_confidence: float = Field(0.0, ge=0.0, le=1.0, description="Reads below this are returned empty")
 
 
@@ -129,8 +144,11 @@ class CrnnPlateOCR:
         read = self._greedy(logp)
         free = path_score(logp)
         for name in self.config.formats:
+            margin = self.config.format_margin
+            if name == "MA" and any(c in MOROCCAN_LETTERS for c in read.text):
+                margin = self.config.arabic_letter_margin
             text, score = constrained_decode(logp, self.charset, FORMATS[name])
-            if text and text != read.text and score >= free - self.config.format_margin:
+            if text and text != read.text and score >= free - margin:
                 conf = float(min(1.0, math.exp(score / len(text))))
                 read = PlateRead(text, conf, tuple(conf for _ in text), self.name)
                 break
@@ -173,8 +191,8 @@ class CrnnPlateOCR:
 
     def read(self, crop: Image, extra_views: list[Image] | None = None) -> PlateRead:
         """Read a crop: its :meth:`views` (and ``extra_views``, e.g. the localiser's rectified lines)
-        vote character by character, the reads that are valid plates of a configured format only
-        when there are some; a square-ish crop is also read as two rows (top, then bottom), which
+        are read and the candidate with the most evidence over all of them wins (:meth:`pick`); a
+        square-ish crop is also read as two rows (top, then bottom), which
         wins when it is valid and the single-row read is not, or both are alike and it is the more
         confident."""
         if crop.size == 0 or min(crop.shape[:2]) < 4:
@@ -186,8 +204,9 @@ class CrnnPlateOCR:
         two_row = w / h < self.config.two_row_aspect
         if two_row:
             views += [crop[: int(h * 0.55)], crop[int(h * 0.42) :]]
-        reads = [self.decode(x) for x in self.logp(views)]
-        best = self.combine(reads[:n_single])
+        logps = self.logp(views)
+        reads = [self.decode(x) for x in logps]
+        best = self.pick(logps[:n_single], reads[:n_single])
         top, bottom = reads[n_single:] if two_row else (None, None)
         if top is not None and bottom is not None and top.text and bottom.text:
             two = PlateRead(
@@ -202,6 +221,32 @@ class CrnnPlateOCR:
 
     def _valid(self, read: PlateRead) -> bool:
         return any(FORMATS[f].accepts(read.text) for f in self.config.formats)
+
+    def pick(self, logps: npt.NDArray[np.float32], reads: list[PlateRead]) -> PlateRead:
+        """One read from several views of a plate: among the valid plates the views read (freely or
+        constrained to a format), the one with the most CTC evidence summed over all views, each view's
+        support floored at ``evidence_floor`` below its own favourite (a view of the wrong text line
+        cannot veto); with no valid candidate, a character vote (:meth:`combine`)."""
+        candidates = {r.text for r in reads if r.text and self._valid(r)}
+        for lp in logps:
+            for name in self.config.formats:
+                text, _ = constrained_decode(lp, self.charset, FORMATS[name])
+                if text:
+                    candidates.add(text)
+        if not candidates or self.config.evidence_floor <= 0:
+            return self.combine(reads)
+        texts = sorted(candidates)
+        index = {c: i + 1 for i, c in enumerate(self.charset)}
+        ll = np.array([[log_likelihood(lp, [index[c] for c in t]) for t in texts] for lp in logps])
+        rel = np.maximum(ll - ll.max(axis=1, keepdims=True), -self.config.evidence_floor)
+        k = int(rel.sum(axis=0).argmax())
+        text = texts[k]
+        posterior = np.exp(rel - rel.max(axis=1, keepdims=True))
+        posterior /= posterior.sum(axis=1, keepdims=True)
+        conf = float(math.exp(ll[:, k].max() / len(text)) * posterior[:, k].mean())
+        own = [r for r in reads if r.text == text and len(r.char_confidences) == len(text)]
+        chars = own[0].char_confidences if own else tuple(conf for _ in text)
+        return PlateRead(text, round(min(1.0, conf), 4), chars, self.name)
 
     def combine(self, reads: list[PlateRead]) -> PlateRead:
         """One read from the reads of several views of a plate (character-level vote)."""

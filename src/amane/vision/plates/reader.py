@@ -9,17 +9,18 @@
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 
 import cv2
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from amane.core.latin_formats import FORMATS as LATIN_FORMATS
-from amane.core.latin_formats import fit_latin_format, fits_a_format
+from amane.core.latin_formats import fit_latin_format, fits_a_format, pattern_log_share
 from amane.core.plates import parse_moroccan
 from amane.vision.plates.base import Image, PlateOCR, PlateRead
 from amane.vision.plates.emblems import mask_emblems
-from amane.vision.plates.localize import LocalizerConfig, PlateLocalizer, Quad, rectify
+from amane.vision.plates.localize import LocalizerConfig, PlateLocalizer, Quad, rectify, widen
 from amane.vision.plates.ocr_crnn import CrnnOCRConfig, CrnnPlateOCR, shrink
 from amane.vision.plates.ocr_rapid import RapidOCRConfig, RapidPlateOCR
 
@@ -41,6 +42,13 @@ class ReaderConfig(BaseModel):
     )
     crop_side: int = Field(256, ge=96, le=1024, description="On crops: long side the localiser works at")
     rectified_height: int = Field(64, ge=16, le=256, description="Height plates are warped to before OCR")
+    read_margin: float = Field(
+        0.04,
+        ge=0.0,
+        le=0.3,
+        description="The second opinion also reads a localised plate with this fraction of its width "
+        "added on each side",
+    )
     second_opinion: RapidOCRConfig | None = Field(
         default_factory=lambda: RapidOCRConfig(use_det=False),
         description="Also read each localised plate with this engine (RapidOCR's recogniser on the rectified "
@@ -63,7 +71,6 @@ class ReaderConfig(BaseModel):
         description="Countries whose Latin plate formats are expected on the road (ISO codes of "
         "amane.core.latin_formats.FORMATS; empty: all, weighted by fleet size)",
     )
-
 
     @field_validator("latin_countries")
     @classmethod
@@ -147,7 +154,12 @@ class PlateReader:
             crop = rectify(frame, cand.quad, self.config.rectified_height)
             read = self.ocr.read(crop)
             if self.second is not None and (not self._ok(read) or parse_moroccan(read.text) is None):
-                other = self._second_opinion(crop)
+                wide = None
+                if self.config.read_margin > 0:
+                    wide = rectify(
+                        frame, widen(cand.quad, self.config.read_margin), self.config.rectified_height
+                    )
+                other = self._second_opinion(crop, wide)
                 if self._ok(other):
                     read = other
             out.append(PlateDetection(cand.quad, read, crop))
@@ -166,15 +178,19 @@ class PlateReader:
                 found[det.read.text] = det
         return sorted(found.values(), key=lambda d: -plausibility(d.read))
 
-    def _second_opinion(self, crop: Image) -> PlateRead:
-        """The second engine's read of a (Latin) plate: of the crop as it is and with its emblems painted
-        out, fitted to the national formats; a read that fits one wins, then the more confident."""
+    def _second_opinion(self, crop: Image, wide: Image | None = None) -> PlateRead:
+        """The second engine's read of a (Latin) plate: of the crop as it is, with its emblems painted
+        out and cut wider (a localised line may clip the first or last character), fitted to the
+        national formats; a read that fits one wins, the likelier pattern (road share x confidence)
+        first."""
         assert self.second is not None
         views = [crop]
         if self.config.mask_emblems:
             masked = mask_emblems(crop)
             if masked is not crop:
                 views.append(masked)
+        if wide is not None:
+            views.append(wide)
         reads = []
         for view in views:
             r = self.second.read(view)
@@ -182,7 +198,15 @@ class PlateReader:
             if self.config.fit_latin_formats:
                 text = fit_latin_format(r.text, countries=tuple(self.config.latin_countries))
             reads.append(PlateRead(text, r.confidence, r.char_confidences, r.engine) if text != r.text else r)
-        return max(reads, key=lambda r: (self._ok(r), fits_a_format(r.text), r.confidence))
+        countries = tuple(self.config.latin_countries)
+        return max(
+            reads,
+            key=lambda r: (
+                self._ok(r),
+                fits_a_format(r.text),
+                pattern_log_share(r.text, countries) + math.log(max(r.confidence, 1e-6)),
+            ),
+        )
 
     def _ok(self, read: PlateRead) -> bool:
         n = len(read.text)

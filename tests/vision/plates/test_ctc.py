@@ -1,0 +1,57 @@
+"""CTC scoring of a given text against brute force over every alignment, and its use across views."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from amane.vision.plates.ctc import log_likelihood
+
+
+def _collapse(path: tuple[int, ...]) -> tuple[int, ...]:
+    out: list[int] = []
+    prev = -1
+    for k in path:
+        if k != 0 and k != prev:
+            out.append(k)
+        prev = k
+    return tuple(out)
+
+
+def _brute_force(logp: np.ndarray, labels: tuple[int, ...]) -> float:
+    total = 0.0
+    t, c = logp.shape
+    for path in itertools.product(range(c), repeat=t):
+        if _collapse(path) == labels:
+            total += math.exp(sum(logp[i, k] for i, k in enumerate(path)))
+    return math.log(total) if total > 0 else -math.inf
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 5),
+    st.lists(st.integers(1, 2), min_size=0, max_size=3),
+    st.integers(0, 2**31 - 1),
+)
+def test_forward_matches_brute_force(steps: int, labels: list[int], seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    raw = rng.random((steps, 3)) + 1e-3
+    logp = np.log(raw / raw.sum(axis=1, keepdims=True))
+    expected = _brute_force(logp, tuple(labels))
+    got = log_likelihood(logp, labels)
+    if expected == -math.inf:
+        assert got < -1e20
+    else:
+        assert math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def test_probabilities_of_all_texts_sum_to_one() -> None:
+    rng = np.random.default_rng(7)
+    raw = rng.random((4, 3))
+    logp = np.log(raw / raw.sum(axis=1, keepdims=True))
+    texts = {_collapse(p) for p in itertools.product(range(3), repeat=4)}
+    assert math.isclose(sum(math.exp(log_likelihood(logp, list(t))) for t in texts), 1.0, rel_tol=1e-9)
