@@ -5,8 +5,9 @@ resolved against ``--images``, falling back to its base name. Each photo goes th
 deployed pipeline (detector on a reduced copy, 5-point alignment, quality gate, embedding): the
 largest face is used; a photo with no face or one below the quality gate makes its pairs "no
 match", as it would on the road. One threshold for every set: the embedder's calibrated default
-(dlib ResNet: the edge of its training margin, 0.6 - 0.04, read from the model file) unless
-``--threshold`` says otherwise.
+(``dlib+mobilefacenet``: 1.0, each model's distance divided by its own threshold; dlib ResNet: the
+edge of its training margin, 0.6 - 0.04, read from the model file; MobileFaceNet: 0.894, its
+published operating point) unless ``--threshold`` says otherwise. ``--embedder`` picks the model.
 
 Reported per set: ``accuracy``, ``fmr``, ``fnmr``, ``ms_per_face_median`` (detection included,
 decoding excluded), and other libraries' distances found in the CSV as baselines, each at its
@@ -39,7 +40,9 @@ import typer
 from scipy.stats import norm
 
 from amane.vision.faces.embed_dlib import DlibResnetConfig
-from amane.vision.faces.pipeline import FacePipeline, FacePipelineConfig
+from amane.vision.faces.embed_ensemble import DlibMobileFaceNetConfig
+from amane.vision.faces.embed_mobilefacenet import MobileFaceNetConfig
+from amane.vision.faces.pipeline import EmbedderConfig, FacePipeline, FacePipelineConfig
 
 logger = logging.getLogger(__name__)
 
@@ -298,18 +301,37 @@ def _table(results: list[dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
+def embedder_config(name: str, views: str = "flip") -> EmbedderConfig:
+    """The embedder config ``--embedder`` / ``--views`` name.
+
+    >>> embedder_config("dlib-resnet", "single").views
+    'single'
+    """
+    if views not in ("single", "flip", "flip-shift"):
+        raise typer.BadParameter("views must be single, flip or flip-shift")
+    dlib = DlibResnetConfig(views=views)  # type: ignore[arg-type]
+    if name == "dlib+mobilefacenet":
+        return DlibMobileFaceNetConfig(dlib=dlib)
+    if name == "dlib-resnet":
+        return dlib
+    if name == "mobilefacenet":
+        return MobileFaceNetConfig()
+    raise typer.BadParameter("embedder must be dlib+mobilefacenet, dlib-resnet or mobilefacenet")
+
+
 def faces_command(
     pairs: Annotated[list[Path], typer.Option("--pairs", exists=True, dir_okay=False,
                                               help="Pairs CSV (repeatable)")],
     images: Annotated[Path, typer.Option("--images", exists=True, file_okay=False, help="Photos")],
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the figures here")] = None,
     threshold: Annotated[float | None, typer.Option(help="Distance threshold (default: the model's)")] = None,
-    views: Annotated[str, typer.Option(help="Test-time views: single, flip or flip-shift")] = "flip",
+    views: Annotated[str, typer.Option(help="dlib's test-time views: single, flip or flip-shift")] = "flip",
+    embedder: Annotated[str, typer.Option(help="dlib+mobilefacenet, dlib-resnet or mobilefacenet")
+                        ] = "dlib+mobilefacenet",
 ) -> None:
     """Face verification accuracy, FMR/FNMR, TAR@FAR and speed on labelled pairs."""
-    if views not in ("single", "flip", "flip-shift"):
-        raise typer.BadParameter("views must be single, flip or flip-shift")
-    pipe = FacePipeline(FacePipelineConfig(embedder=DlibResnetConfig(views=views)))  # type: ignore[arg-type]
+    pipe = FacePipeline(FacePipelineConfig(embedder=embedder_config(embedder, views)))
+    logger.info("faces eval: embedder %s", pipe.embedder.model_id)
     thr = pipe.threshold if threshold is None else threshold
     results = [evaluate_set(pipe, p, images, thr) for p in pairs]
     print(_table(results))

@@ -104,7 +104,7 @@ def test_enrolled_face_gives_one_lead_per_pass(service: FaceWatchlistService) ->
         assert p["lead"] is True and p["identification"] is False and p["reviewers_required"] == 2
         assert "not an identification" in str(p["statement"])
         assert p["person_name"] == "Astronaut Test" and p["notice"] == "red"
-        assert float(p["distance"]) < float(p["threshold"]) == pytest.approx(0.56)  # type: ignore[arg-type]
+        assert float(p["distance"]) < float(p["threshold"]) == pytest.approx(_PIPE.threshold)  # type: ignore[arg-type]
         assert p["reference_jpeg_b64"] and p["probe_chip_jpeg_b64"]
         ref = cv2.imdecode(np.frombuffer(base64.b64decode(str(p["reference_jpeg_b64"])), np.uint8), 1)
         assert ref is not None and max(ref.shape[:2]) <= 320

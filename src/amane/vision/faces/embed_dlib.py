@@ -1,4 +1,4 @@
-"""``dlib-resnet`` (default): dlib's 128-d face-recognition ResNet from the ``face-recognition-models`` wheel.
+"""``dlib-resnet``: dlib's 128-d face-recognition ResNet from the ``face-recognition-models`` wheel.
 
 The network is trained with a metric loss: two chips of the same person are pushed closer than
 ``threshold - margin`` (0.6 - 0.04) in Euclidean distance, different people further than

@@ -21,6 +21,8 @@ from amane.vision.faces.detect_scrfd import ScrfdConfig, ScrfdDetector
 from amane.vision.faces.detect_yunet import YuNetConfig, YuNetDetector
 from amane.vision.faces.embed_arcface import OnnxArcFaceConfig, OnnxArcFaceEmbedder
 from amane.vision.faces.embed_dlib import DlibResnetConfig, DlibResnetEmbedder
+from amane.vision.faces.embed_ensemble import DlibMobileFaceNetConfig, DlibMobileFaceNetEmbedder
+from amane.vision.faces.embed_mobilefacenet import MobileFaceNetConfig, MobileFaceNetEmbedder
 from amane.vision.faces.landmarks import landmarks5
 from amane.vision.faces.quality import QualityConfig, assess
 from amane.vision.faces.types import FaceBox, FaceQuality, FloatArray, Image
@@ -29,8 +31,10 @@ logger = logging.getLogger(__name__)
 
 FaceDetectorConfig = Annotated[DlibHogConfig | YuNetConfig | ScrfdConfig, Field(discriminator="type")]
 """``dlib-hog`` (default, no model file), ``opencv-yunet`` or ``onnx-scrfd`` (user-supplied ONNX)."""
-FaceEmbedderConfig = Annotated[DlibResnetConfig | OnnxArcFaceConfig, Field(discriminator="type")]
-"""``dlib-resnet`` (default, ships in a wheel) or ``onnx-arcface`` (user-supplied ONNX)."""
+EmbedderConfig = DlibMobileFaceNetConfig | DlibResnetConfig | MobileFaceNetConfig | OnnxArcFaceConfig
+FaceEmbedderConfig = Annotated[EmbedderConfig, Field(discriminator="type")]
+"""``dlib+mobilefacenet`` (default: both shipped models fused), ``dlib-resnet`` (from a wheel),
+``mobilefacenet`` (shipped ONNX) or ``onnx-arcface`` (user-supplied ONNX)."""
 
 
 class FaceDetector(Protocol):
@@ -62,7 +66,8 @@ class FacePipelineConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     detector: FaceDetectorConfig = Field(default_factory=DlibHogConfig, description="Face detector plug-in.")
-    embedder: FaceEmbedderConfig = Field(default_factory=DlibResnetConfig, description="Embedding plug-in.")
+    embedder: FaceEmbedderConfig = Field(default_factory=DlibMobileFaceNetConfig,
+                                         description="Embedding plug-in.")
     quality: QualityConfig = Field(default_factory=QualityConfig, description="The gate before matching.")
     credible_fraction: float = Field(
         0.5, ge=0.0, le=1.0,
@@ -105,10 +110,14 @@ def build_face_detector(config: DlibHogConfig | YuNetConfig | ScrfdConfig) -> Fa
     return DlibHogDetector(config)
 
 
-def build_face_embedder(config: DlibResnetConfig | OnnxArcFaceConfig) -> FaceEmbedder:
+def build_face_embedder(config: EmbedderConfig) -> FaceEmbedder:
     """The embedder a config names."""
     if isinstance(config, OnnxArcFaceConfig):
         return OnnxArcFaceEmbedder(config)
+    if isinstance(config, DlibMobileFaceNetConfig):
+        return DlibMobileFaceNetEmbedder(config)
+    if isinstance(config, MobileFaceNetConfig):
+        return MobileFaceNetEmbedder(config)
     return DlibResnetEmbedder(config)
 
 
