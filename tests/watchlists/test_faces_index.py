@@ -62,3 +62,15 @@ def test_gallery_one_hit_per_person_and_expiry_at_search_time() -> None:
     assert gallery.describe(a)["notice"] == "red"
     now[0] += timedelta(days=2)  # A expires; no refresh needed for it to stop matching
     assert [h.person_id for h in gallery.search(base[0], k=5)] == [b]
+
+
+def test_templates_of_another_model_are_not_searched_and_said_so(caplog: pytest.LogCaptureFixture) -> None:
+    wl = FaceWatchlist("sqlite://", TemplateCipher(TemplateCipher.generate_key()))
+    p = wl.add_person(name="A", notice="red", reason="r", legal_basis="l", agency="g", created_by="t",
+                      expires_at=datetime.now(UTC) + timedelta(days=1)).id
+    wl.add_template(p, _data(1)[0], model_id="dlib-resnet-v1/flip", photo_jpeg=b"a1", quality=1)
+    assert wl.templates_per_model() == {"dlib-resnet-v1/flip": 1}
+    with caplog.at_level("WARNING", logger="amane.watchlists.faces_index"):
+        gallery = WatchlistGallery(wl, "dlib+mfn/new")
+    assert len(gallery) == 0 and gallery.search(_data(1, d=320)[0]) == []
+    assert "1 templates were made by other embedding models (dlib-resnet-v1/flip)" in caplog.text

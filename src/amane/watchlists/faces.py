@@ -303,6 +303,12 @@ class FaceWatchlist:
         mat = np.stack(vecs).astype(np.float32) if vecs else np.zeros((0, 0), np.float32)
         return ids, mat
 
+    def templates_per_model(self) -> dict[str, int]:
+        """How many templates each embedding model has made (model id -> count)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(photos.c.model_id, func.count()).group_by(photos.c.model_id)).all()
+        return {str(m): int(n) for m, n in rows}
+
     def photo_owner(self) -> dict[int, int]:
         """photo id -> person id, for every photo."""
         with self.engine.connect() as conn:

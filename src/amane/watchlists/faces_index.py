@@ -131,6 +131,11 @@ class WatchlistGallery:
         with self._lock:
             self._index, self._owner, self._persons = index, owner, persons
         logger.info("face gallery: %d templates of %d persons (%s index)", len(ids), len(persons), index.kind)
+        others = {m: n for m, n in self.watchlist.templates_per_model().items() if m != self.model_id}
+        if others:  # templates of another embedding are never compared with this one's: re-enrol
+            logger.warning("face gallery: %d templates were made by other embedding models (%s) and are not "
+                           "searched with %s; enrol those photos again", sum(others.values()),
+                           ", ".join(sorted(others)), self.model_id)
 
     def __len__(self) -> int:
         return len(self._index)
