@@ -473,6 +473,8 @@ class PlateRenderer:
     def degrade(self, rgb: Any) -> Grey:
         """Place on a car-like background, warp, crop loosely or tightly, light, blur, compress, shrink."""
         rng = self.rng
+        if rng.random() < 0.2:
+            rgb = self._dealer_frame(rgb)
         scale = 72.0 / rgb.shape[0]
         rgb = cv2.resize(rgb, (max(8, int(rgb.shape[1] * scale)), 72), interpolation=cv2.INTER_AREA)
         h, w = rgb.shape[:2]
@@ -556,14 +558,55 @@ class PlateRenderer:
             yy, xx = np.mgrid[0:h, 0:w]
             cx, cy, r = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(0.1, 0.5) * w
             grey += rng.uniform(40, 160) * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * r * r))
-        if rng.random() < 0.25:  # shadow edge
-            xs = int(rng.uniform(0, w))
-            grey[:, xs:] *= rng.uniform(0.4, 0.8)
+        if rng.random() < 0.35:  # a shadow edge (bumper, boot lid, a pole): any angle, mostly level
+            grey *= self._shadow(h, w)
         if rng.random() < 0.15:  # night: dark, contrasty, noisy
             grey = 255 * (np.clip(grey, 0, 255) / 255) ** rng.uniform(1.3, 2.0) * rng.uniform(0.4, 0.8)
         if rng.random() < 0.05:
             grey = 255 - grey
         return grey
+
+    def _dealer_frame(self, rgb: Any) -> Any:
+        """The plate in a dark holder whose bottom strip carries the dealer's small print (a name, a
+        phone number): text the reader must ignore."""
+        rng = self.rng
+        h, w = rgb.shape[:2]
+        side, strip = int(h * rng.uniform(0.03, 0.08)), int(h * rng.uniform(0.12, 0.25))
+        shade = int(rng.integers(0, 60))
+        out = np.full((h + side + strip, w + 2 * side, 3), shade, np.uint8)
+        out[side : side + h, side : side + w] = rgb
+        img = Image.fromarray(out)
+        words = [
+            self._letters(int(rng.integers(3, 9))) if rng.random() < 0.6 else self._digits(6, 10)
+            for _ in range(int(rng.integers(1, 4)))
+        ]
+        font = self._font(self._pick(self.latin), max(6, int(strip * rng.uniform(0.5, 0.8))))
+        ink = int(rng.integers(170, 255))
+        ImageDraw.Draw(img).text(
+            (side + rng.uniform(0.05, 0.3) * w, side + h + strip * 0.1),
+            "  ".join(words),
+            font=font,
+            fill=(ink, ink, ink),
+        )
+        return np.asarray(img)
+
+    def _shadow(self, h: int, w: int) -> Any:
+        """A multiplicative shadow: darker on one side of a line through the crop, with a soft edge.
+
+        Half of them are nearly level and cross the characters (the top of a plate under a bumper or
+        boot lid); the others are steep (a pole, the car's own edge)."""
+        rng = self.rng
+        level = rng.random() < 0.5
+        angle = np.deg2rad(rng.normal(0, 12) if level else rng.uniform(60, 120))
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        nx, ny = -np.sin(angle), np.cos(angle)  # normal of the edge line
+        cx, cy = rng.uniform(0.15, 0.85) * w, rng.uniform(0.2, 0.7) * h
+        dist = (xx - cx) * nx + (yy - cy) * ny
+        soft = max(0.5, rng.uniform(0.0, 0.08) * h)
+        side = 1.0 / (1.0 + np.exp(np.clip(dist / soft, -30, 30)))  # 1 on the shadowed side
+        if rng.random() < 0.5:
+            side = 1.0 - side
+        return 1.0 - rng.uniform(0.25, 0.65) * side
 
     def _motion_blur(self, img: Grey) -> Grey:
         k = int(self.rng.integers(3, 7))
