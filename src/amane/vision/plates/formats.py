@@ -73,20 +73,6 @@ def constrained_decode(
 
     Returns ``("", -inf)`` when no complete plate survives the beam.
     """
-    done = constrained_candidates(logp, charset, fmt, beam, top_k, blank_skip)
-    return done[0] if done else ("", -math.inf)
-
-
-def constrained_candidates(
-    logp: npt.NDArray[np.floating],
-    charset: str,
-    fmt: PlateFormat,
-    beam: int = 8,
-    top_k: int = 6,
-    blank_skip: float = 0.995,
-) -> list[tuple[str, float]]:
-    """The complete plates of ``fmt`` left in the final prefix beam, with their (approximate, beam-pruned)
-    log-probabilities, best first."""
     probs = np.exp(logp.astype(np.float64))
     beams: dict[str, tuple[float, float]] = {
         "": (1.0, 0.0)
@@ -122,10 +108,11 @@ def constrained_candidates(
         total = sum(v[0] + v[1] for _, v in ranked) or 1.0
         log_scale += math.log(total)
         beams = {k: (v[0] / total, v[1] / total) for k, v in ranked}
-    done = [
-        (k, math.log(v[0] + v[1]) + log_scale) for k, v in beams.items() if fmt.accepts(k) and v[0] + v[1] > 0
-    ]
-    return sorted(done, key=lambda kv: -kv[1])
+    done = [(k, v[0] + v[1]) for k, v in beams.items() if fmt.accepts(k) and v[0] + v[1] > 0]
+    if not done:
+        return "", -math.inf
+    text, p = max(done, key=lambda kv: kv[1])
+    return text, math.log(p) + log_scale
 
 
 def path_score(logp: npt.NDArray[np.floating]) -> float:
