@@ -43,8 +43,9 @@ class PlateFormat:
     accepts: Callable[[str], bool]
 
 
-_MA_LETTERS = "".join(MOROCCAN_LETTERS)
-_MA_PREFIX = re.compile(rf"^(\d{{0,6}}|\d{{1,5}}[{_MA_LETTERS}]\d{{0,2}}|\d{{6}}W{{1,2}}|\d{{6}}ش)$")
+_MA_SERIES = "".join(c for c in MOROCCAN_LETTERS if c != "ش")
+_MA_PREFIX = re.compile(rf"^(\d{{0,6}}|\d{{1,5}}[{_MA_SERIES}]\d{{0,2}}|\d{{6}}W{{1,2}}|\d{{6}}ش)$")
+_MA_ISSUED = re.compile(rf"^(\d{{1,5}}[{_MA_SERIES}]\d{{1,2}}|\d{{6}}(WW|ش))$")
 
 
 @lru_cache(maxsize=65536)
@@ -54,7 +55,10 @@ def _ma_allows(prefix: str) -> bool:
 
 @lru_cache(maxsize=65536)
 def _ma_accepts(text: str) -> bool:
-    return parse_moroccan(text) is not None
+    """A valid plate as issued: a standard series letter (not the police ``ش``) before a region, and
+    temporary and police serials of six digits (:func:`parse_moroccan` also takes shorter ones, as a
+    hotlist may write them)."""
+    return _MA_ISSUED.match(text) is not None and parse_moroccan(text) is not None
 
 
 MOROCCO = PlateFormat("MA", allows=_ma_allows, accepts=_ma_accepts)
