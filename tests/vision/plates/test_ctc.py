@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from amane.vision.plates.ctc import log_likelihood
+from amane.vision.plates.ctc import log_likelihood, log_likelihoods
 
 
 def _collapse(path: tuple[int, ...]) -> tuple[int, ...]:
@@ -55,3 +55,22 @@ def test_probabilities_of_all_texts_sum_to_one() -> None:
     logp = np.log(raw / raw.sum(axis=1, keepdims=True))
     texts = {_collapse(p) for p in itertools.product(range(3), repeat=4)}
     assert math.isclose(sum(math.exp(log_likelihood(logp, list(t))) for t in texts), 1.0, rel_tol=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 12).flatmap(
+        lambda t: st.tuples(
+            st.just(t),
+            st.lists(st.lists(st.integers(1, 3), max_size=6), min_size=1, max_size=5),
+            st.integers(0, 2**31 - 1),
+        )
+    )
+)
+def test_batched_scores_match_one_at_a_time(case: tuple[int, list[list[int]], int]) -> None:
+    columns, texts, seed = case
+    logp = np.log(np.random.default_rng(seed).dirichlet(np.ones(4), size=columns))
+    batched = log_likelihoods(logp, texts)
+    for text, got in zip(texts, batched, strict=True):
+        want = log_likelihood(logp, text)
+        assert (got < -1e20) if want < -1e20 else math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9)

@@ -118,3 +118,21 @@ def test_views_pick_the_text_with_most_evidence(ocr: CrnnPlateOCR) -> None:
     picked = ocr.pick(np.stack([weak, weak, sure]), reads)
     assert picked.text == "12346أ6"
     assert 0.0 < picked.confidence <= 1.0 and len(picked.char_confidences) == len(picked.text)
+
+
+def test_pick_keeps_a_plate_no_view_read_as_moroccan(ocr: CrnnPlateOCR) -> None:
+    """Every view reads a Latin plate; a Moroccan-constrained misread of one of them (here the 0 nearly
+    read as ه) is no candidate of its own."""
+    latin = _columns(ocr, [{c: 0.95} for c in "RN341"] + [{"O": 0.6, "ه": 0.3}] + [{c: 0.95} for c in "6"])
+    reads = [ocr.decode(x) for x in (latin, latin)]
+    assert [r.text for r in reads] == ["RN341O6", "RN341O6"]
+    assert ocr.pick(np.stack([latin, latin]), reads).text == "RN341O6"
+
+
+def test_turned_views(ocr: CrnnPlateOCR, clean_plate: Callable[[str], Any]) -> None:
+    """One turned, reduced copy per configured angle; a clean Moroccan plate still reads with them."""
+    img, text = clean_plate("moroccan")
+    turned = ocr.turned(img)
+    assert len(turned) == len(ocr.config.turns) > 0
+    assert all(t.shape[0] > 2 * ocr.input_h * 0.9 for t in turned)
+    assert ocr.read(img).text == text

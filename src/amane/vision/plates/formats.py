@@ -72,6 +72,7 @@ def constrained_decode(
     beam: int = 8,
     top_k: int = 6,
     blank_skip: float = 0.995,
+    min_char: float = 1e-4,
 ) -> tuple[str, float]:
     """Best complete plate of ``fmt`` under CTC (T, 1 + len(charset)) log-probabilities, blank = 0.
 
@@ -88,7 +89,8 @@ def constrained_decode(
             log_scale += math.log(row[0])
             beams = {k: (v[0] + v[1], 0.0) for k, v in beams.items()}
             continue
-        cands = [int(k) for k in np.argsort(row[1:])[-top_k:] + 1]
+        # characters the column gives almost nothing cannot change which plate wins: skip them
+        cands = [int(k) for k in np.argsort(row[1:])[-top_k:] + 1 if row[k] >= min_char]
         nxt: dict[str, list[float]] = {}
         for prefix, (pb, pnb) in beams.items():
             entry = nxt.setdefault(prefix, [0.0, 0.0])

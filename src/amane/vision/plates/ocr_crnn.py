@@ -28,8 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from amane.core.plates import MOROCCAN_LETTERS, normalize_plate
 from amane.vision.plates.base import Image, PlateRead
-from amane.vision.plates.ctc import log_likelihood
-from amane.vision.plates.deskew import deskew
+from amane.vision.plates.ctc import log_likelihoods
+from amane.vision.plates.deskew import deskew, rotate
 from amane.vision.plates.formats import MOROCCO, PlateFormat, constrained_decode, path_score
 from amane.vision.plates.voting import vote
 
@@ -72,6 +72,11 @@ class CrnnOCRConfig(BaseModel):
     deskew: bool = Field(True, description="Also read rolled crops levelled (projection-profile skew)")
     deskew_min_degrees: float = Field(
         2.0, ge=0.0, le=20.0, description="Crops rolled less than this are read as they are"
+    )
+    turns: list[float] = Field(
+        default_factory=lambda: [-8.0, -4.0, 4.0, 8.0],
+        description="The crop is also read turned by each of these angles (degrees, counter-clockwise): "
+        "a roll the levelling missed, and one more look at a hesitant character",
     )
     formats: list[Literal["MA"]] = Field(
         default_factory=_default_formats,
@@ -139,15 +144,23 @@ class CrnnPlateOCR:
         out: npt.NDArray[np.float32] = self.session.run(None, {"image": batch})[0]
         return out
 
-    def decode(self, logp: npt.NDArray[np.float32]) -> PlateRead:
-        """CTC decoding of one (T, classes) array: greedy, unless a country format fits nearly as well."""
+    def constrained(self, logp: npt.NDArray[np.float32]) -> dict[str, tuple[str, float]]:
+        """The best plate of each configured format in one (T, classes) array, and its log-probability."""
+        return {name: constrained_decode(logp, self.charset, FORMATS[name]) for name in self.config.formats}
+
+    def decode(
+        self, logp: npt.NDArray[np.float32], constrained: dict[str, tuple[str, float]] | None = None
+    ) -> PlateRead:
+        """CTC decoding of one (T, classes) array: greedy, unless a country format fits nearly as well
+        (``constrained``: :meth:`constrained` of ``logp`` when already known)."""
         read = self._greedy(logp)
         free = path_score(logp)
+        fits = constrained if constrained is not None else self.constrained(logp)
         for name in self.config.formats:
             margin = self.config.format_margin
             if name == "MA" and any(c in MOROCCAN_LETTERS for c in read.text):
                 margin = self.config.arabic_letter_margin
-            text, score = constrained_decode(logp, self.charset, FORMATS[name])
+            text, score = fits[name]
             if text and text != read.text and score >= free - margin:
                 conf = float(min(1.0, math.exp(score / len(text))))
                 read = PlateRead(text, conf, tuple(conf for _ in text), self.name)
@@ -189,6 +202,11 @@ class CrnnPlateOCR:
                 out += [levelled, text_band(levelled)]
         return out
 
+    def turned(self, crop: Image) -> list[Image]:
+        """The crop turned by each of the ``turns`` angles."""
+        small = shrink(crop, 2 * self.input_h)  # the model reads at input_h: turn a cheap copy
+        return [rotate(small, a) for a in self.config.turns]
+
     def read(self, crop: Image, extra_views: list[Image] | None = None) -> PlateRead:
         """Read a crop: its :meth:`views` (and ``extra_views``, e.g. the localiser's rectified lines)
         are read and the candidate with the most evidence over all of them wins (:meth:`pick`); a
@@ -205,8 +223,20 @@ class CrnnPlateOCR:
         if two_row:
             views += [crop[: int(h * 0.55)], crop[int(h * 0.42) :]]
         logps = self.logp(views)
-        reads = [self.decode(x) for x in logps]
-        best = self.pick(logps[:n_single], reads[:n_single])
+        fits = [self.constrained(x) for x in logps[:n_single]]
+        reads = [self.decode(x, f) for x, f in zip(logps, fits, strict=False)]
+        reads += [self.decode(x) for x in logps[len(fits) :]]
+        single, single_reads = logps[:n_single], reads[:n_single]
+        if self.config.turns and any(self._valid(r) for r in single_reads):
+            # a plate of the formats: turned views add evidence on its hesitant characters (not done
+            # for other plates, where a turned view's format-constrained misread would be the only
+            # candidate)
+            extra = self.logp(self.turned(crop))
+            extra_fits = [self.constrained(x) for x in extra]
+            single = np.concatenate([single, extra])
+            single_reads = single_reads + [self.decode(x, f) for x, f in zip(extra, extra_fits, strict=True)]
+            fits += extra_fits
+        best = self.pick(single, single_reads, fits)
         top, bottom = reads[n_single:] if two_row else (None, None)
         if top is not None and bottom is not None and top.text and bottom.text:
             two = PlateRead(
@@ -222,22 +252,29 @@ class CrnnPlateOCR:
     def _valid(self, read: PlateRead) -> bool:
         return any(FORMATS[f].accepts(read.text) for f in self.config.formats)
 
-    def pick(self, logps: npt.NDArray[np.float32], reads: list[PlateRead]) -> PlateRead:
+    def pick(
+        self,
+        logps: npt.NDArray[np.float32],
+        reads: list[PlateRead],
+        constrained: list[dict[str, tuple[str, float]]] | None = None,
+    ) -> PlateRead:
         """One read from several views of a plate: among the valid plates the views read (freely or
         constrained to a format), the one with the most CTC evidence summed over all views, each view's
         support floored at ``evidence_floor`` below its own favourite (a view of the wrong text line
-        cannot veto); with no valid candidate, a character vote (:meth:`combine`)."""
+        cannot veto); with no valid candidate, a character vote (:meth:`combine`). ``constrained``:
+        each view's :meth:`constrained` when already known."""
         candidates = {r.text for r in reads if r.text and self._valid(r)}
-        for lp in logps:
-            for name in self.config.formats:
-                text, _ = constrained_decode(lp, self.charset, FORMATS[name])
-                if text:
-                    candidates.add(text)
+        if not candidates:  # no view read a plate of the formats: not one of theirs (e.g. a Latin plate)
+            return self.combine(reads)
+        fits = constrained if constrained is not None else [self.constrained(lp) for lp in logps]
+        for fit in fits:
+            candidates.update(text for text, _ in fit.values() if text)
         if not candidates or self.config.evidence_floor <= 0:
             return self.combine(reads)
         texts = sorted(candidates)
         index = {c: i + 1 for i, c in enumerate(self.charset)}
-        ll = np.array([[log_likelihood(lp, [index[c] for c in t]) for t in texts] for lp in logps])
+        labels = [[index[c] for c in t] for t in texts]
+        ll = np.array([log_likelihoods(lp, labels) for lp in logps])
         rel = np.maximum(ll - ll.max(axis=1, keepdims=True), -self.config.evidence_floor)
         k = int(rel.sum(axis=0).argmax())
         text = texts[k]
