@@ -145,8 +145,19 @@ class CrnnPlateOCR:
         return out
 
     def constrained(self, logp: npt.NDArray[np.float32]) -> dict[str, tuple[str, float]]:
-        """The best plate of each configured format in one (T, classes) array, and its log-probability."""
-        return {name: constrained_decode(logp, self.charset, FORMATS[name]) for name in self.config.formats}
+        """The best plate of each configured format in one (T, classes) array, and its log-probability.
+
+        When the best path already reads a plate of the format, that plate is taken (scored by its best
+        path, a lower bound) without the beam search: the search would almost always return it too."""
+        greedy = self._greedy(logp).text
+        out: dict[str, tuple[str, float]] = {}
+        for name in self.config.formats:
+            fmt = FORMATS[name]
+            if greedy and fmt.accepts(greedy):
+                out[name] = (greedy, path_score(logp))
+            else:
+                out[name] = constrained_decode(logp, self.charset, fmt)
+        return out
 
     def decode(
         self, logp: npt.NDArray[np.float32], constrained: dict[str, tuple[str, float]] | None = None
