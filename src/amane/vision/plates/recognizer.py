@@ -42,7 +42,11 @@ class PlateRecognizerConfig(BaseModel):
     reader: ReaderConfig = Field(default_factory=ReaderConfig)
     max_reads_per_track: int = Field(12, ge=1, le=100, description="Reads kept per pass for voting")
     immediate_confidence: float = Field(
-        0.9, ge=0, le=1, description="A single read this confident with an exact hit alerts at once"
+        0.9,
+        ge=0,
+        le=1,
+        description="A single read this confident with an exact hit alerts at once (1: every hit waits for "
+        "the pass's vote; a sure read's confidence rounds to 1)",
     )
     min_vote_confidence: float = Field(
         0.3, ge=0, le=1, description="Voted reads below this are not looked up"
@@ -102,7 +106,8 @@ class PlateRecognizer:
             state.crop, state.snapshot = det.crop, observation.crop(margin=0.1)
             state.box, state.camera_id = observation.box, observation.camera_id
             state.observed_at, state.bearing_deg = observation.observed_at, observation.bearing_deg
-        if state.alerted or det.read.confidence < self.config.immediate_confidence:
+        immediate = self.config.immediate_confidence
+        if state.alerted or immediate >= 1.0 or det.read.confidence < immediate:
             return []
         matches = self.hotlist.lookup(det.read.text, fuzzy=False, now=observation.observed_at)
         if not matches:

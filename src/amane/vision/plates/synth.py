@@ -217,7 +217,11 @@ class PlateRenderer:
             layers.append(
                 layer.resize((max(1, int(layer.width * target_h / layer.height * stretch)), target_h))
             )
-        total = sum(lay.width for lay in layers) + gap * h * (len(layers) - 1)
+        # Separator bars sit where the plate maker put them, not midway between the runs: a gap may be
+        # wide or tight (a digit touching its bar, the bars hugging the letter, the region far right).
+        gaps = [gap * (self.rng.uniform(0.4, 2.2) if bars else 1.0) for _ in layers[1:]]
+        at = [float(self.rng.uniform(0.15, 0.85)) if bars else 0.5 for _ in gaps]
+        total = sum(lay.width for lay in layers) + sum(gaps) * h
         scale_x = min(1.0, (w * 0.92) / max(total, 1))
         x = (w - total * scale_x) / 2
         for i, layer in enumerate(layers):
@@ -225,14 +229,18 @@ class PlateRenderer:
                 layer = layer.resize((max(1, int(layer.width * scale_x)), layer.height))
             y = (h - layer.height) / 2 + y_off * h + self.rng.uniform(-0.03, 0.03) * h
             img.paste(Image.new("RGB", layer.size, fg), (int(x), int(y)), layer)
-            x += layer.width + gap * h * scale_x
-            if bars and i < len(layers) - 1:
-                self._bar(d, int(x - gap * h * scale_x / 2), h, fg)
+            x += layer.width
+            if i < len(gaps):
+                if bars:
+                    self._bar(d, int(x + gaps[i] * h * scale_x * at[i]), h, fg)
+                x += gaps[i] * h * scale_x
         return img
 
     def _bar(self, d: ImageDraw.ImageDraw, bx: int, h: int, fg: tuple[int, int, int]) -> None:
-        """A separator bar as on Moroccan plates: thin, nearly full height, sometimes with bolt dots."""
-        top, bottom = self.rng.uniform(0.05, 0.16), self.rng.uniform(0.84, 0.95)
+        """A separator bar as on Moroccan plates: thin, full or mid height, sometimes with bolt dots."""
+        short = self.rng.random() < 0.3  # some makers' bars span only the middle of the plate
+        top = self.rng.uniform(0.15, 0.3) if short else self.rng.uniform(0.05, 0.16)
+        bottom = self.rng.uniform(0.7, 0.85) if short else self.rng.uniform(0.84, 0.95)
         width = max(1, int(h * self.rng.uniform(0.02, 0.045)))
         d.line([bx, int(h * top), bx, int(h * bottom)], fill=fg, width=width)
         if self.rng.random() < 0.3:  # bolt heads either side of the bar, at mid height

@@ -5,7 +5,7 @@ rendered on the fly by :mod:`amane.vision.plates.synth`; nothing from ``../share
 
 Reproduce the shipped model (``models/plate_crnn.onnx``; ``plate_crnn.json`` records every stage).
 It was warm-started from the previous shipped model (commit d96f4f5, itself two stages from scratch,
-seeds 20261123 and 20261124) and trained in four more stages on one niced CPU thread::
+seeds 20261123 and 20261124) and trained in five more stages on one niced CPU thread::
 
     python -m amane.vision.plates.train --init previous/plate_crnn.onnx --seed 20261203 --lr 0.001 \
         --buffer 40000 --renders 400000 --threads 1 --max-minutes 75 --steps 100000 --stop-step 11500 \
@@ -18,11 +18,16 @@ seeds 20261123 and 20261124) and trained in four more stages on one niced CPU th
         --out /tmp/s3
     python -m amane.vision.plates.train --init /tmp/s3/plate_crnn.onnx --seed 20261206 --lr 0.0006 \
         --buffer 40000 --renders 1000000 --threads 1 --max-minutes 80 --steps 200000 \
+        --out /tmp/s4
+    python -m amane.vision.plates.train --init /tmp/s4/plate_crnn.onnx --seed 20261207 --lr 0.0005 \
+        --buffer 40000 --renders 1000000 --threads 1 --max-minutes 100 --steps 200000 \
         --out src/amane/vision/plates/models
 
 The renderer grew between the stages (stage 1: plate faces, tilts, loose crops; stage 2: stroke
 weights, fewer unreadably small renders, crops into the border; stage 3: DIN nines; stage 4:
-shadow edges across the characters, plate holders with dealer print); the code here is stage 4's.
+shadow edges across the characters, plate holders with dealer print; stage 5: separator bars
+where plate makers put them, tight or far from the characters, some mid height); the code here is
+stage 5's.
 On a small CPU, one process renders plates while the trainer draws batches from the newest
 ``--buffer`` renders (each reused a few times); the schedule is cosine over the time budget, so
 the steps reached depend on the load.
