@@ -144,12 +144,16 @@ class CrnnPlateOCR:
         out: npt.NDArray[np.float32] = self.session.run(None, {"image": batch})[0]
         return out
 
-    def constrained(self, logp: npt.NDArray[np.float32]) -> dict[str, tuple[str, float]]:
+    def constrained(
+        self, logp: npt.NDArray[np.float32], greedy: str | None = None
+    ) -> dict[str, tuple[str, float]]:
         """The best plate of each configured format in one (T, classes) array, and its log-probability.
 
-        When the best path already reads a plate of the format, that plate is taken (scored by its best
-        path, a lower bound) without the beam search: the search would almost always return it too."""
-        greedy = self._greedy(logp).text
+        When the best path (``greedy``, its text when already known) reads a plate of the format, that
+        plate is taken (scored by its best path, a lower bound) without the beam search: the search
+        would almost always return it too."""
+        if greedy is None:
+            greedy = self._greedy(logp).text
         out: dict[str, tuple[str, float]] = {}
         for name in self.config.formats:
             fmt = FORMATS[name]
@@ -159,14 +163,17 @@ class CrnnPlateOCR:
                 out[name] = constrained_decode(logp, self.charset, fmt)
         return out
 
-    def decode(
-        self, logp: npt.NDArray[np.float32], constrained: dict[str, tuple[str, float]] | None = None
-    ) -> PlateRead:
-        """CTC decoding of one (T, classes) array: greedy, unless a country format fits nearly as well
-        (``constrained``: :meth:`constrained` of ``logp`` when already known)."""
+    def decode(self, logp: npt.NDArray[np.float32]) -> PlateRead:
+        """CTC decoding of one (T, classes) array: greedy, unless a country format fits nearly as well."""
+        return self._decode(logp)[0]
+
+    def _decode(
+        self, logp: npt.NDArray[np.float32]
+    ) -> tuple[PlateRead, dict[str, tuple[str, float]]]:
+        """:meth:`decode`, and the :meth:`constrained` plates it weighed (for :meth:`pick`)."""
         read = self._greedy(logp)
         free = path_score(logp)
-        fits = constrained if constrained is not None else self.constrained(logp)
+        fits = self.constrained(logp, read.text)
         for name in self.config.formats:
             margin = self.config.format_margin
             if name == "MA" and any(c in MOROCCAN_LETTERS for c in read.text):
@@ -177,8 +184,8 @@ class CrnnPlateOCR:
                 read = PlateRead(text, conf, tuple(conf for _ in text), self.name)
                 break
         if read.confidence < self.config.min_confidence:
-            return PlateRead.empty(self.name)
-        return read
+            return PlateRead.empty(self.name), fits
+        return read, fits
 
     def _greedy(self, logp: npt.NDArray[np.float32]) -> PlateRead:
         probs = np.exp(logp)
@@ -234,21 +241,17 @@ class CrnnPlateOCR:
         if two_row:
             views += [crop[: int(h * 0.55)], crop[int(h * 0.42) :]]
         logps = self.logp(views)
-        fits = [self.constrained(x) for x in logps[:n_single]]
-        reads = [self.decode(x, f) for x, f in zip(logps, fits, strict=False)]
-        reads += [self.decode(x) for x in logps[len(fits) :]]
-        single, single_reads = logps[:n_single], reads[:n_single]
-        if self.config.turns and any(self._valid(r) for r in single_reads):
+        single = logps[:n_single]
+        decoded = [self._decode(x) for x in single]
+        if self.config.turns and any(self._valid(r) for r, _ in decoded):
             # a plate of the formats: turned views add evidence on its hesitant characters (not done
             # for other plates, where a turned view's format-constrained misread would be the only
             # candidate)
             extra = self.logp(self.turned(crop))
-            extra_fits = [self.constrained(x) for x in extra]
             single = np.concatenate([single, extra])
-            single_reads = single_reads + [self.decode(x, f) for x, f in zip(extra, extra_fits, strict=True)]
-            fits += extra_fits
-        best = self.pick(single, single_reads, fits)
-        top, bottom = reads[n_single:] if two_row else (None, None)
+            decoded += [self._decode(x) for x in extra]
+        best = self.pick(single, [r for r, _ in decoded], [f for _, f in decoded])
+        top, bottom = [self.decode(x) for x in logps[n_single:]] if two_row else (None, None)
         if top is not None and bottom is not None and top.text and bottom.text:
             two = PlateRead(
                 top.text + bottom.text,
@@ -280,7 +283,7 @@ class CrnnPlateOCR:
         fits = constrained if constrained is not None else [self.constrained(lp) for lp in logps]
         for fit in fits:
             candidates.update(text for text, _ in fit.values() if text)
-        if not candidates or self.config.evidence_floor <= 0:
+        if self.config.evidence_floor <= 0:
             return self.combine(reads)
         texts = sorted(candidates)
         index = {c: i + 1 for i, c in enumerate(self.charset)}
