@@ -27,6 +27,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from amane.vision.plates.din_digits import DinFace
+
 Grey = npt.NDArray[np.uint8]
 INPUT_H, INPUT_W = 32, 128
 """Recogniser input size (grey, height x width)."""
@@ -169,6 +171,13 @@ class PlateRenderer:
         """A narrow DIN-like face most of the time (as on real plates), any Latin face otherwise."""
         return self._pick(self.plate_fonts if self.rng.random() < p_din else self.latin)
 
+    def _digit_face(self, p_din_strokes: float = 0.4) -> Path | DinFace:
+        """For Moroccan serials and regions: often digits built like DIN 1451 (:mod:`.din_digits`), the
+        face of the real plates, else a plate font."""
+        if self.rng.random() < p_din_strokes:
+            return DinFace.sample(self.rng)
+        return self._plate_font()
+
     def _digits(self, lo: int, hi: int) -> str:
         n = int(self.rng.integers(lo, hi + 1))
         first = str(self.rng.integers(1, 10))
@@ -186,7 +195,7 @@ class PlateRenderer:
         size: tuple[int, int],
         bg: tuple[int, int, int],
         fg: tuple[int, int, int],
-        runs: list[tuple[str, Path, float]],
+        runs: list[tuple[str, Path | DinFace, float]],
         gap: float,
         bars: bool,
         border: bool = True,
@@ -200,13 +209,17 @@ class PlateRenderer:
             d.rectangle([1, 1, w - 2, h - 2], outline=fg, width=max(1, int(h * self.rng.uniform(0.01, 0.05))))
 
         layers = []
-        for text, font_path, frac in runs:  # frac: ink height as a fraction of the plate height
-            font = self._font(font_path, 96)
-            box = d.textbbox((0, 0), text, font=font)
-            layer = Image.new("L", (int(box[2] - box[0]) + 4, int(box[3] - box[1]) + 4), 0)
-            ImageDraw.Draw(layer).text((2 - box[0], 2 - box[1]), text, font=font, fill=255)
-            if "9" in text and self.rng.random() < 0.5:
-                _din_nines(layer, text, font, (2 - box[0], 2 - box[1]))
+        for text, face, frac in runs:  # frac: ink height as a fraction of the plate height
+            if isinstance(face, DinFace):
+                digits = cv2.copyMakeBorder(face.render(text, 96), 2, 2, 2, 2, cv2.BORDER_CONSTANT)
+                layer = Image.fromarray(digits)
+            else:
+                font = self._font(face, 96)
+                box = d.textbbox((0, 0), text, font=font)
+                layer = Image.new("L", (int(box[2] - box[0]) + 4, int(box[3] - box[1]) + 4), 0)
+                ImageDraw.Draw(layer).text((2 - box[0], 2 - box[1]), text, font=font, fill=255)
+                if "9" in text and self.rng.random() < 0.5:
+                    _din_nines(layer, text, font, (2 - box[0], 2 - box[1]))
             weight = self.rng.random()
             if weight < 0.2:  # heavier or lighter strokes than the face's own (embossed, worn, bolder dies)
                 layer = layer.filter(ImageFilter.MaxFilter(int(self.rng.choice([3, 5]))))
@@ -276,7 +289,7 @@ class PlateRenderer:
             else int(self.rng.choice([1, 2, 4, 6, 7, 8, 11, 14, 20, 26, 33, 40, 48, 72]))
         )
         bg = self._bg((245, 245, 240) if self.rng.random() < 0.85 else (240, 225, 150))
-        num, ara = self._plate_font(), self._pick(self.arabic)
+        num, ara = self._digit_face(), self._pick(self.arabic)
         frac = self.rng.uniform(0.55, 0.8)
         runs = [
             (serial, num, frac),
@@ -290,7 +303,8 @@ class PlateRenderer:
         """Temporary plate: 6-digit serial then ``WW``."""
         serial = self._digits(6, 6)
         font = self._plate_font(0.4)
-        runs = [(serial, font, 0.6), ("WW" if self.rng.random() < 0.7 else "ww", font, 0.45)]
+        digit_face = self._digit_face(0.3) if self.rng.random() < 0.5 else font
+        runs = [(serial, digit_face, 0.6), ("WW" if self.rng.random() < 0.7 else "ww", font, 0.45)]
         img = self._draw_runs(
             (520, 110),
             self._bg((245, 245, 240)),
@@ -304,8 +318,10 @@ class PlateRenderer:
     def moroccan_police(self) -> Plate:
         """Police plate: black ground, white serial, red ``ش``."""
         serial = self._digits(6, 6)
-        num = self._plate_font()
+        num: Path | DinFace = self._plate_font()
         digits = f"{serial[:3]}·{serial[3:]}" if self.rng.random() < 0.5 else serial
+        if digits == serial:
+            num = self._digit_face()
         img = self._draw_runs(
             (520, 110),
             self._bg((25, 25, 25)),
@@ -324,13 +340,13 @@ class PlateRenderer:
             region = str(int(self.rng.integers(1, 90)))
             runs = [
                 (self._ma_glyph(letter), self._pick(self.arabic), self._ma_frac(letter) * 1.2),
-                (region, self._plate_font(), 0.6),
+                (region, self._digit_face(), 0.6),
             ]
             img = self._draw_runs((300, 100), bg, (15, 15, 15), runs, self.rng.uniform(0.5, 1.2), bars=True)
             return Plate(img, letter + region)
         serial = self._digits(4, 6)
         img = self._draw_runs(
-            (300, 100), bg, (15, 15, 15), [(serial, self._plate_font(), 0.6)], 0.3, bars=False
+            (300, 100), bg, (15, 15, 15), [(serial, self._digit_face(), 0.6)], 0.3, bars=False
         )
         return Plate(img, serial)
 
