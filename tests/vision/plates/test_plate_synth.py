@@ -49,3 +49,22 @@ def test_seeded_renderer_is_deterministic() -> None:
 def test_fonts_found() -> None:
     assert find_fonts(["DejaVuSans.ttf"])
     assert find_fonts(["NotoSansArabic-Regular.ttf", "Amiri-Regular.ttf"])
+
+
+def test_justified_runs_reach_the_plate_edges() -> None:
+    """Moroccan makers set the serial against the left edge and the region against the right."""
+    renderer = PlateRenderer(np.random.default_rng(21))
+    font = find_fonts(["DejaVuSansCondensed.ttf"])[0]
+    runs = [("4721", font, 0.6), ("7", font, 0.6)]
+
+    def ink_columns(justify: bool) -> tuple[int, int]:
+        img = renderer._draw_runs(
+            (520, 110), (245, 245, 240), (15, 15, 15), runs, 0.3, bars=False, border=False, justify=justify
+        )
+        cols = np.nonzero((np.asarray(img.convert("L")) < 128).any(axis=0))[0]
+        return int(cols.min()), int(cols.max())
+
+    left, right = ink_columns(justify=False)
+    assert left > 0.2 * 520 and right < 0.8 * 520  # centred: short runs leave wide margins
+    left, right = ink_columns(justify=True)
+    assert left < 0.09 * 520 and right > 0.91 * 520

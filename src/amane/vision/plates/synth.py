@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -195,13 +195,15 @@ class PlateRenderer:
         size: tuple[int, int],
         bg: tuple[int, int, int],
         fg: tuple[int, int, int],
-        runs: list[tuple[str, Path | DinFace, float]],
+        runs: Sequence[tuple[str, Path | DinFace, float]],
         gap: float,
         bars: bool,
         border: bool = True,
         y_off: float = 0.0,
+        justify: bool = False,
     ) -> Image.Image:
-        """Draw text runs left to right, centred, each scaled to a fraction of the plate height."""
+        """Draw text runs left to right, each scaled to a fraction of the plate height: centred, or
+        ``justify``'d (the first run near the left edge, the last near the right)."""
         w, h = size
         img = Image.new("RGB", size, bg)
         d = ImageDraw.Draw(img)
@@ -234,9 +236,20 @@ class PlateRenderer:
         # wide or tight (a digit touching its bar, the bars hugging the letter, the region far right).
         gaps = [gap * (self.rng.uniform(0.4, 2.2) if bars else 1.0) for _ in layers[1:]]
         at = [float(self.rng.uniform(0.15, 0.85)) if bars else 0.5 for _ in gaps]
-        total = sum(lay.width for lay in layers) + sum(gaps) * h
+        widths = sum(lay.width for lay in layers)
+        total = widths + sum(gaps) * h
         scale_x = min(1.0, (w * 0.92) / max(total, 1))
         x = (w - total * scale_x) / 2
+        if justify and gaps:
+            # Moroccan makers set the serial against the left edge and the region against the right
+            # (a first digit touching the border); the letter and the bars share the space between.
+            left, right = (float(m) * w for m in self.rng.uniform(0.012, 0.07, 2))
+            room = w - left - right - widths
+            if room > sum(gaps) * h:  # stretch the gaps only, never squeeze them
+                gaps = [g * room / (sum(gaps) * h) for g in gaps]
+                total = widths + room
+            scale_x = min(1.0, (w - left - right) / max(total, 1))
+            x = left
         for i, layer in enumerate(layers):
             if scale_x < 1.0:
                 layer = layer.resize((max(1, int(layer.width * scale_x)), layer.height))
@@ -296,7 +309,15 @@ class PlateRenderer:
             (self._ma_glyph(letter), ara, self._ma_frac(letter)),
             (region, num, frac),
         ]
-        img = self._draw_runs((520, 110), bg, (15, 15, 15), runs, self.rng.uniform(0.25, 0.6), bars=True)
+        img = self._draw_runs(
+            (520, 110),
+            bg,
+            (15, 15, 15),
+            runs,
+            self.rng.uniform(0.25, 0.6),
+            bars=True,
+            justify=self.rng.random() < 0.7,
+        )
         return Plate(img, serial + letter + region)
 
     def moroccan_temporary(self) -> Plate:
