@@ -236,20 +236,21 @@ class PlateRenderer:
         # wide or tight (a digit touching its bar, the bars hugging the letter, the region far right).
         gaps = [gap * (self.rng.uniform(0.4, 2.2) if bars else 1.0) for _ in layers[1:]]
         at = [float(self.rng.uniform(0.15, 0.85)) if bars else 0.5 for _ in gaps]
-        widths = sum(lay.width for lay in layers)
-        total = widths + sum(gaps) * h
-        scale_x = min(1.0, (w * 0.92) / max(total, 1))
-        x = (w - total * scale_x) / 2
+        widths, gap_px = sum(lay.width for lay in layers), sum(gaps) * h
+        total = widths + gap_px
         if justify and gaps:
             # Moroccan makers set the serial against the left edge and the region against the right
             # (a first digit touching the border); the letter and the bars share the space between.
             left, right = (float(m) * w for m in self.rng.uniform(0.012, 0.07, 2))
             room = w - left - right - widths
-            if room > sum(gaps) * h:  # stretch the gaps only, never squeeze them
-                gaps = [g * room / (sum(gaps) * h) for g in gaps]
+            if room > gap_px:  # stretch the gaps only, never squeeze them
+                gaps = [g * room / gap_px for g in gaps]
                 total = widths + room
             scale_x = min(1.0, (w - left - right) / max(total, 1))
             x = left
+        else:
+            scale_x = min(1.0, (w * 0.92) / max(total, 1))
+            x = (w - total * scale_x) / 2
         for i, layer in enumerate(layers):
             if scale_x < 1.0:
                 layer = layer.resize((max(1, int(layer.width * scale_x)), layer.height))
