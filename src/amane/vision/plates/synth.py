@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from amane.vision.plates import relief
 from amane.vision.plates.din_digits import DinFace
 
 Grey = npt.NDArray[np.uint8]
@@ -136,8 +137,9 @@ class PlateRenderer:
     ``sample()`` returns a grey ``INPUT_H x INPUT_W`` crop and its label (normalised, no separators).
     """
 
-    def __init__(self, rng: np.random.Generator) -> None:
+    def __init__(self, rng: np.random.Generator, relief_share: float = 0.0) -> None:
         self.rng = rng
+        self.relief_share = relief_share
         latin, arabic = find_fonts(_LATIN_FONTS), find_fonts(_ARABIC_FONTS)
         if not latin or not arabic:
             raise RuntimeError(
@@ -261,7 +263,21 @@ class PlateRenderer:
                 if bars:
                     self._bar(d, int(x + gaps[i] * h * scale_x * at[i]), h, fg)
                 x += gaps[i] * h * scale_x
-        return img
+        return self._relief(img, bg, fg)
+
+    def _relief(self, img: Image.Image, bg: tuple[int, int, int], fg: tuple[int, int, int]) -> Image.Image:
+        """On ``relief_share`` of the plates: pressed characters lit from one side
+        (:func:`.relief.emboss`), and on some of those worn ink. Off by default (no random draw then,
+        so renders stay as they were): the stage trained with it read the real plates worse."""
+        if self.relief_share <= 0 or self.rng.random() >= self.relief_share:
+            return img
+        rgb = np.asarray(img)
+        embossed = self.rng.random() < 0.85
+        if embossed:
+            rgb = relief.emboss(rgb, bg, fg, self.rng)
+        if not embossed or self.rng.random() < 0.3:
+            rgb = relief.wear(rgb, bg, fg, self.rng)
+        return Image.fromarray(rgb)
 
     def _bar(self, d: ImageDraw.ImageDraw, bx: int, h: int, fg: tuple[int, int, int]) -> None:
         """A separator bar as on Moroccan plates: thin, full or mid height, sometimes with bolt dots."""

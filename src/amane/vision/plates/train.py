@@ -151,10 +151,12 @@ def load_fused_onnx(model: CRNN, path: Path, calibration: torch.Tensor) -> None:
             bn.running_var.copy_(var)
 
 
-def render_worker(seed: int, wid: int, queue: Any, count: int, chunk: int = 64) -> None:
+def render_worker(
+    seed: int, wid: int, queue: Any, count: int, relief_share: float = 0.0, chunk: int = 64
+) -> None:
     """Render ``count`` plates into ``queue``, ``chunk`` at a time (a separate process), then stop."""
     cv2.setNumThreads(1)
-    renderer = PlateRenderer(np.random.default_rng([seed, wid]))
+    renderer = PlateRenderer(np.random.default_rng([seed, wid]), relief_share)
     for _ in range(0, count, chunk):
         samples = [renderer.sample() for _ in range(chunk)]
         queue.put((np.stack([s[0] for s in samples]), [s[1] for s in samples]))
@@ -168,12 +170,16 @@ class ReplayBuffer:
     each render is reused a few times (with a cheap shift and contrast jitter).
     """
 
-    def __init__(self, seed: int, workers: int, capacity: int, renders: int = 0) -> None:
+    def __init__(
+        self, seed: int, workers: int, capacity: int, renders: int = 0, relief_share: float = 0.0
+    ) -> None:
         ctx = mp.get_context("spawn")
         self.queue = ctx.Queue(maxsize=64)
         per_worker = max(renders, capacity) // workers
         self.procs = [
-            ctx.Process(target=render_worker, args=(seed, w, self.queue, per_worker), daemon=True)
+            ctx.Process(
+                target=render_worker, args=(seed, w, self.queue, per_worker, relief_share), daemon=True
+            )
             for w in range(workers)
         ]
         for proc in self.procs:
@@ -237,7 +243,7 @@ def train(args: argparse.Namespace) -> None:
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     if args.init and not args.init.endswith(".onnx"):
         model.load_state_dict(torch.load(args.init, map_location=device))
-    buffer = ReplayBuffer(args.seed, args.workers, args.buffer, args.renders)
+    buffer = ReplayBuffer(args.seed, args.workers, args.buffer, args.renders, args.relief)
     while buffer.size < args.batch * 8:
         buffer.drain(block=True)
     if args.init.endswith(".onnx"):
@@ -324,6 +330,9 @@ def main() -> None:
     p.add_argument("--renders", type=int, default=0, help="plates rendered in all (default: --buffer)")
     p.add_argument(
         "--stop-step", type=int, default=0, help="end at this step, schedule unchanged (a stage cut short)"
+    )
+    p.add_argument(
+        "--relief", type=float, default=0.0, help="share of plates drawn embossed or worn (synth.relief)"
     )
     p.add_argument("--init", default="", help="state dict (.pt) or exported model (.onnx) to start from")
     p.add_argument("--threads", type=int, default=2)
