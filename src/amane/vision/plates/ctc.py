@@ -31,9 +31,8 @@ def log_likelihoods(
     logp: npt.NDArray[np.floating], texts: Sequence[Sequence[int]]
 ) -> npt.NDArray[np.float64]:
     """log P(text | logp) under CTC of each of several label sequences (class indices, no blanks;
-    ``logp`` is (T, classes) log-probabilities, blank = 0): the forward algorithm, vectorised over the
-    label states and the sequences, in one pass over the columns (the sequences are padded to one
-    length; each ends in its own two last states).
+    ``logp`` is (T, classes) log-probabilities, blank = 0): :func:`forward` with each label's own
+    column of ``logp`` as its emission, a blank required between two equal labels.
 
     >>> import numpy as np
     >>> logp = np.log(np.array([[0.1, 0.9, 0.0], [0.8, 0.1, 0.1], [0.1, 0.1, 0.8]]) + 1e-12)
@@ -45,31 +44,65 @@ def log_likelihoods(
     if n == 0:
         return np.zeros(0)
     longest = max(len(t) for t in texts)
-    states = 2 * longest + 1
-    ext = np.zeros((n, states), dtype=np.int64)
+    labels = np.zeros((n, longest), dtype=np.int64)
     for i, text in enumerate(texts):
-        ext[i, 1 : 2 * len(text) : 2] = text
-    skip = np.zeros((n, states), dtype=bool)
-    skip[:, 2:] = (ext[:, 2:] != 0) & (ext[:, 2:] != ext[:, :-2])
+        labels[i, : len(text)] = text
+    skip = np.zeros((n, longest), dtype=bool)
+    skip[:, 1:] = labels[:, 1:] != labels[:, :-1]
+    emissions = np.transpose(lp[:, labels], (1, 0, 2))  # (n, T, longest)
+    return forward(lp[:, 0], emissions, np.array([len(t) for t in texts]), skip)
+
+
+def forward(
+    blank: npt.NDArray[np.floating],
+    emissions: npt.NDArray[np.floating],
+    lengths: npt.NDArray[np.integer],
+    skip: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.float64]:
+    """The CTC forward algorithm over ``n`` label sequences at once, in one pass over the columns.
+
+    ``blank`` (T,): log-probability of the blank in each column; ``emissions`` (n, T, L): of label
+    ``j`` of sequence ``i`` in column ``t`` (a label may stand for a set of classes: the log of their
+    summed probability); ``lengths`` (n,): each sequence's label count (the rest is padding);
+    ``skip`` (n, L): label ``j`` may follow label ``j - 1`` with no blank between (false where the two
+    could be the same class, which CTC would collapse). Returns log P(sequence) for each.
+
+    >>> import numpy as np
+    >>> blank = np.log(np.array([0.1, 0.8, 0.1]))
+    >>> em = np.log(np.array([[[0.9, 0.0], [0.1, 0.1], [0.0, 0.8]]]) + 1e-12)  # labels a, b of "ab"
+    >>> round(float(np.exp(forward(blank, em, np.array([2]), np.array([[False, True]]))[0])), 3)
+    0.737
+    """
+    bl = np.asarray(blank, dtype=np.float64)
+    em = np.asarray(emissions, dtype=np.float64)
+    n, columns, longest = em.shape
+    if n == 0:
+        return np.zeros(0)
+    states = 2 * longest + 1
+    state_skip = np.zeros((n, states), dtype=bool)
+    state_skip[:, 3::2] = skip[:, 1:]
+    ends = 2 * np.asarray(lengths, dtype=np.int64) + 1
     # states past a sequence's end must stay unreachable: they carry no label
-    lengths = np.array([2 * len(text) + 1 for text in texts])
-    live = np.arange(states)[None, :] < lengths[:, None]
+    live = np.arange(states)[None, :] < ends[:, None]
+    state_em = np.empty((n, columns, states))
+    state_em[:, :, 0::2] = bl[None, :, None]
+    state_em[:, :, 1::2] = em
     alpha = np.full((n, states), _NEG)
-    alpha[:, 0] = lp[0, 0]
-    has_label = lengths > 1
+    alpha[:, 0] = bl[0]
+    has_label = ends > 1
     if longest:
-        alpha[has_label, 1] = lp[0, ext[has_label, 1]]
+        alpha[has_label, 1] = em[has_label, 0, 0]
     pad1 = np.full((n, 1), _NEG)
     pad2 = np.full((n, 2), _NEG)
-    for t in range(1, lp.shape[0]):
+    for t in range(1, columns):
         one = np.concatenate((pad1, alpha[:, :-1]), axis=1)
-        two = np.where(skip, np.concatenate((pad2, alpha[:, :-2]), axis=1), _NEG)
+        two = np.where(state_skip, np.concatenate((pad2, alpha[:, :-2]), axis=1), _NEG)
         top = np.maximum(np.maximum(alpha, one), two)
-        alpha = top + np.log(np.exp(alpha - top) + np.exp(one - top) + np.exp(two - top)) + lp[t][ext]
+        alpha = top + np.log(np.exp(alpha - top) + np.exp(one - top) + np.exp(two - top)) + state_em[:, t]
         alpha = np.where(live, alpha, _NEG)
     rows = np.arange(n)
-    a = alpha[rows, lengths - 1]
-    b = np.where(has_label, alpha[rows, np.maximum(lengths - 2, 0)], _NEG)
+    a = alpha[rows, ends - 1]
+    b = np.where(has_label, alpha[rows, np.maximum(ends - 2, 0)], _NEG)
     top_end = np.maximum(a, b)
     out = top_end + np.log(np.exp(a - top_end) + np.exp(b - top_end))
     return np.where(top_end <= _NEG / 2, _NEG, out)

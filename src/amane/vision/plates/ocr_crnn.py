@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,11 +32,14 @@ from amane.vision.plates.base import Image, PlateRead
 from amane.vision.plates.ctc import log_likelihoods
 from amane.vision.plates.deskew import deskew, rotate
 from amane.vision.plates.formats import MOROCCO, PlateFormat, constrained_decode, path_score
+from amane.vision.plates.second_expert import SecondExpert, SecondExpertConfig
 from amane.vision.plates.voting import vote
 
 logger = logging.getLogger(__name__)
 
 MODEL_DIR = Path(__file__).parent / "models"
+_SERIAL = re.compile(r"^\d+")
+_REGION = re.compile(r"\d+$")
 FORMATS: dict[str, PlateFormat] = {"MA": MOROCCO}
 
 
@@ -103,6 +107,11 @@ class CrnnOCRConfig(BaseModel):
         description="Views vote by CTC log-likelihood, each floored this far below its own best candidate "
         "(0: a character vote over each view's best path instead)",
     )
+    second_expert: SecondExpertConfig | None = Field(
+        default_factory=SecondExpertConfig,
+        description="A general text recogniser that weighs the candidate plates when the views leave "
+        "the CRNN unsure (its digits; see amane.vision.plates.second_expert). None: off",
+    )
     min_confidence: float = Field(0.0, ge=0.0, le=1.0, description="Reads below this are returned empty")
 
 
@@ -126,6 +135,9 @@ class CrnnPlateOCR:
         self.session = ort.InferenceSession(
             str(self.config.model_path), opts, providers=["CPUExecutionProvider"]
         )
+        self.expert: SecondExpert | None = None
+        if self.config.second_expert is not None and self.config.second_expert.gate > 0:
+            self.expert = SecondExpert(self.config.second_expert)
 
     def preprocess(self, crop: Image) -> npt.NDArray[np.float32]:
         """Grey, resized to the model input, scaled to [-1, 1]; shape (1, H, W)."""
@@ -250,7 +262,8 @@ class CrnnPlateOCR:
             extra = self.logp(self.turned(crop))
             single = np.concatenate([single, extra])
             decoded += [self._decode(x) for x in extra]
-        best = self.pick(single, [r for r, _ in decoded], [f for _, f in decoded])
+        second = [text_band(crop), *(extra_views or [])[:1]]
+        best = self.pick(single, [r for r, _ in decoded], [f for _, f in decoded], second)
         top, bottom = [self.decode(x) for x in logps[n_single:]] if two_row else (None, None)
         if top is not None and bottom is not None and top.text and bottom.text:
             two = PlateRead(
@@ -271,12 +284,14 @@ class CrnnPlateOCR:
         logps: npt.NDArray[np.float32],
         reads: list[PlateRead],
         constrained: list[dict[str, tuple[str, float]]] | None = None,
+        second: list[Image] | None = None,
     ) -> PlateRead:
         """One read from several views of a plate: among the valid plates the views read (freely or
         constrained to a format), the one with the most CTC evidence summed over all views, each view's
         support floored at ``evidence_floor`` below its own favourite (a view of the wrong text line
         cannot veto); with no valid candidate, a character vote (:meth:`combine`). ``constrained``:
-        each view's :meth:`constrained` when already known."""
+        each view's :meth:`constrained` when already known. ``second``: views for the second expert,
+        consulted when the best candidate's lead is under its gate (:meth:`_second_opinion`)."""
         candidates = {r.text for r in reads if r.text and self._valid(r)}
         if not candidates:  # no view read a plate of the formats: not one of theirs (e.g. a Latin plate)
             return self.combine(reads)
@@ -286,11 +301,12 @@ class CrnnPlateOCR:
         if self.config.evidence_floor <= 0:
             return self.combine(reads)
         texts = sorted(candidates)
-        index = {c: i + 1 for i, c in enumerate(self.charset)}
-        labels = [[index[c] for c in t] for t in texts]
-        ll = np.array([log_likelihoods(lp, labels) for lp in logps])
+        ll = self._evidence(logps, texts)
         rel = np.maximum(ll - ll.max(axis=1, keepdims=True), -self.config.evidence_floor)
-        k = int(rel.sum(axis=0).argmax())
+        total = rel.sum(axis=0)
+        if self.expert is not None and second:
+            texts, ll, rel, total = self._second_opinion(logps, texts, ll, rel, total, second)
+        k = int(total.argmax())
         text = texts[k]
         posterior = np.exp(rel - rel.max(axis=1, keepdims=True))
         posterior /= posterior.sum(axis=1, keepdims=True)
@@ -298,6 +314,51 @@ class CrnnPlateOCR:
         own = [r for r in reads if r.text == text and len(r.char_confidences) == len(text)]
         chars = own[0].char_confidences if own else tuple(conf for _ in text)
         return PlateRead(text, round(min(1.0, conf), 4), chars, self.name)
+
+    def _evidence(self, logps: npt.NDArray[np.float32], texts: list[str]) -> npt.NDArray[np.float64]:
+        """CTC log-likelihood of each text in each view: (views, texts)."""
+        index = {c: i + 1 for i, c in enumerate(self.charset)}
+        labels = [[index[c] for c in t] for t in texts]
+        return np.array([log_likelihoods(lp, labels) for lp in logps])
+
+    def _second_opinion(
+        self,
+        logps: npt.NDArray[np.float32],
+        texts: list[str],
+        ll: npt.NDArray[np.float64],
+        rel: npt.NDArray[np.float64],
+        total: npt.NDArray[np.float64],
+        views: list[Image],
+    ) -> tuple[list[str], npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """When the CRNN's favourite leads another candidate by less than the expert's gate: the serials
+        and regions the expert reads, each put in the CRNN's three best candidates, join the valid ones, and
+        each candidate's total gains the expert's weighted, floored evidence over its ``views``."""
+        assert self.expert is not None
+        cfg = self.expert.config
+        ranked = np.sort(total)[::-1]
+        if len(texts) == 1 or ranked[0] - ranked[1] >= cfg.gate:  # every view agrees, or near enough
+            return texts, ll, rel, total
+        probs = self.expert.probs(views)
+        top = [texts[i] for i in np.argsort(-total)[:3]]
+        extra: set[str] = set()
+        for p in probs:
+            serials, regions = self.expert.serials(p), self.expert.regions(p)
+            for text in top:
+                head, tail = _SERIAL.match(text), _REGION.search(text)
+                if head and tail:
+                    extra.update(serial + text[head.end() :] for serial in serials)
+                    extra.update(text[: tail.start()] + region for region in regions)
+        new = sorted(t for t in extra - set(texts) if self._valid(PlateRead(t, 1.0)))
+        if new:
+            texts = texts + new
+            ll = np.concatenate([ll, self._evidence(logps, new)], axis=1)
+            rel = np.maximum(ll - ll.max(axis=1, keepdims=True), -self.config.evidence_floor)
+            total = rel.sum(axis=0)
+        support = np.zeros(len(texts))
+        for p in probs:
+            score = self.expert.log_likelihoods(p, texts)
+            support += np.maximum(score - score.max(), -cfg.floor)
+        return texts, ll, rel, total + cfg.weight * support
 
     def combine(self, reads: list[PlateRead]) -> PlateRead:
         """One read from the reads of several views of a plate (character-level vote)."""

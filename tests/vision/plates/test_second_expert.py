@@ -1,0 +1,123 @@
+"""PP-OCRv4's recogniser as a second expert: slot scoring of candidate plates, and its place in the pick."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from amane.vision.plates.ctc import log_likelihoods
+from amane.vision.plates.ocr_crnn import CrnnOCRConfig, CrnnPlateOCR
+from amane.vision.plates.second_expert import SecondExpert, SecondExpertConfig
+
+
+@pytest.fixture(scope="module")
+def expert() -> SecondExpert:
+    return SecondExpert(SecondExpertConfig())
+
+
+def _spelled(expert: SecondExpert, chars: list[str | None]) -> np.ndarray:
+    """(T, classes) probabilities spelling ``chars`` one column apart (None: a column of 'any letter',
+    split over three CJK characters), blanks between."""
+    probs = np.full((2 * len(chars) + 2, len(expert.classes)), 1e-7)
+    probs[:, 0] = 1.0
+    for i, ch in enumerate(chars):
+        t = 1 + 2 * i
+        probs[t, 0] = 0.02
+        if ch is None:
+            for other in "元丁口":
+                probs[t, expert.index[other]] = 0.3
+        else:
+            probs[t, expert.index[ch]] = 0.95
+    return probs / probs.sum(axis=1, keepdims=True)
+
+
+def test_plain_texts_score_as_ctc(expert: SecondExpert) -> None:
+    """Texts of its own characters (a Latin plate, digits) score as plain CTC over its classes."""
+    rng = np.random.default_rng(3)
+    probs = rng.dirichlet(np.ones(len(expert.classes)) * 0.05, size=9)
+    texts = ["AB123", "1", "WW4567", "77"]
+    labels = [[expert.index[c] for c in t] for t in texts]
+    want = log_likelihoods(np.log(probs + 1e-12), labels)
+    got = expert.log_likelihoods(probs, texts)
+    for a, b in zip(got, want, strict=True):
+        assert math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-6)
+
+
+def test_moroccan_plate_read_with_bars_and_an_unknown_letter(expert: SecondExpert) -> None:
+    """``123|?|4``: the bars and the letter it cannot read cost nothing; a wrong digit costs much."""
+    probs = _spelled(expert, ["1", "2", "3", "|", None, "丨", "4"])
+    right, serial, region = expert.log_likelihoods(probs, ["123ب4", "128ب4", "123ب7"])
+    assert right > -1.0
+    assert serial < right - 5 and region < right - 5
+    # the letter and bars may also be unread
+    bare = _spelled(expert, ["1", "2", "3", "4"])
+    assert expert.log_likelihoods(bare, ["123ب4"])[0] > -1.0
+
+
+def test_serials_and_regions_of_its_read(expert: SecondExpert) -> None:
+    probs = _spelled(expert, ["1", "4", "5", "3", "6", "7", "|", None, "|", "7", "2"])
+    assert expert.greedy(probs).startswith("145367|")
+    assert expert.serials(probs) == {"14536", "45367"}  # a leading 1 may be the plate's edge
+    assert expert.regions(probs) == {"2", "72"}
+
+
+def test_rendered_plate_beats_its_one_digit_misreads(
+    expert: SecondExpert, clean_plate: Callable[[str], tuple[Any, str]]
+) -> None:
+    for _ in range(3):
+        img, text = clean_plate("moroccan")
+        probs = expert.probs([img])[0]
+        digit = next(i for i, c in enumerate(text) if c.isdigit())
+        wrong = text[:digit] + ("3" if text[digit] != "3" else "8") + text[digit + 1 :]
+        right_ll, wrong_ll = expert.log_likelihoods(probs, [text, wrong])
+        assert right_ll > wrong_ll, (text, wrong)
+
+
+def _crnn_columns(ocr: CrnnPlateOCR, text: str, other: str, lean: float) -> np.ndarray:
+    """CRNN log-probabilities sure of ``text`` but for its first character: ``lean`` of the mass on
+    ``other``, the rest (less the blank's share) on the right one."""
+    probs = np.full((32, len(ocr.charset) + 1), 1e-6)
+    probs[:, 0] = 1.0
+    for i, ch in enumerate(text):
+        t = 1 + 2 * i
+        if i == 0:
+            probs[t, 0] = 0.05
+            probs[t, ocr.charset.index(ch) + 1] = 0.95 - lean
+            probs[t, ocr.charset.index(other) + 1] = lean
+        else:
+            probs[t, 0] = 0.05
+            probs[t, ocr.charset.index(ch) + 1] = 0.95
+    probs /= probs.sum(axis=1, keepdims=True)
+    out: np.ndarray = np.log(probs).astype(np.float32)
+    return out
+
+
+def test_expert_settles_a_digit_the_crnn_doubts(
+    clean_plate: Callable[[str], tuple[Any, str]],
+) -> None:
+    """Of two views, one leans to a wrong first digit, the other to the right one, less: the CRNN's
+    favourite is wrong by a hair, and the expert, reading the plate, tips the pick. With the gate shut
+    (the lead above it), or the expert off, the CRNN's favourite stands."""
+    img, text = clean_plate("moroccan")
+    digit = text[0]
+    other = "3" if digit != "3" else "8"
+    plain = CrnnPlateOCR(CrnnOCRConfig(second_expert=None))
+    logps = np.stack([_crnn_columns(plain, text, other, 0.6), _crnn_columns(plain, text, other, 0.45)])
+    for config, want in (
+        (SecondExpertConfig(), text),
+        (SecondExpertConfig(gate=1e-6), other + text[1:]),
+        (None, other + text[1:]),
+    ):
+        ocr = CrnnPlateOCR(CrnnOCRConfig(second_expert=config))
+        reads = [ocr.decode(x) for x in logps]
+        assert [r.text for r in reads] == [other + text[1:], text]
+        assert ocr.pick(logps, reads, second=[img]).text == want
+
+
+def test_missing_model_is_a_clear_error(tmp_path: Any) -> None:
+    with pytest.raises(FileNotFoundError, match="recogniser not found"):
+        SecondExpert(SecondExpertConfig(model_path=tmp_path / "none.onnx"))
