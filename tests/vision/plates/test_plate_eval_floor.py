@@ -16,7 +16,7 @@ MOROCCO_EXACT_FLOOR = 0.86
 
 def test_morocco_dev_floor(shared_data: Path) -> None:
     items = load_crops(shared_data / "plates" / "morocco_dev" / "labels.csv")
-    reader = PlateReader(ReaderConfig(second_opinion=None))  # crops: the CRNN and its second expert (as the eval)
+    reader = PlateReader(ReaderConfig(second_opinion=None))  # as the eval reads crops
     exact = 0
     for it in items:
         img = cv2.imread(str(it.path))

@@ -345,8 +345,9 @@ class CrnnPlateOCR:
             serials, regions = self.expert.serials(p), self.expert.regions(p)
             for text in top:
                 head, tail = _SERIAL.match(text), _REGION.search(text)
-                if head and tail:
+                if head:
                     extra.update(serial + text[head.end() :] for serial in serials)
+                if tail:
                     extra.update(text[: tail.start()] + region for region in regions)
         new = sorted(t for t in extra - set(texts) if self._valid(PlateRead(t, 1.0)))
         if new:

@@ -73,7 +73,11 @@ class SecondExpertConfig(BaseModel):
     )
     height: int = Field(48, ge=16, le=128, description="Input height of the recogniser")
     min_width: int = Field(320, ge=16, le=2048, description="Narrower inputs are padded to this width")
-    max_serial: int = Field(5, ge=1, le=9, description="Longest serial taken from its reads as a candidate")
+    serial_lengths: list[int] = Field(
+        default_factory=lambda: [5, 6],
+        description="A longer first run of digits it reads is cut to each of these lengths as a serial "
+        "(standard plates have up to 5 digits, WW and police plates 6)",
+    )
 
 
 def _default_model() -> Path:
@@ -127,16 +131,15 @@ class SecondExpert:
         return "".join(out)
 
     def serials(self, probs: npt.NDArray[np.float32]) -> set[str]:
-        """Serial numbers its read starts with: the first run of digits (and without its first digit
-        when that is a ``1``, the plate's edge)."""
+        """Serial numbers its read starts with: the first run of digits, cut to each of the
+        ``serial_lengths`` when longer (and the same without its first digit when that is a ``1``,
+        the plate's edge)."""
         runs = _LEADING_DIGITS.findall(self.greedy(probs))
         if not runs:
             return set()
         run = runs[0]
-        out = {run[: self.config.max_serial]}
-        if len(run) > 1 and run[0] == "1":
-            out.add(run[1 : 1 + self.config.max_serial])
-        return out
+        starts = (0, 1) if len(run) > 1 and run[0] == "1" else (0,)
+        return {run[i:][:n] for i in starts for n in self.config.serial_lengths}
 
     def regions(self, probs: npt.NDArray[np.float32]) -> set[str]:
         """Region numbers its read ends with: the last one or two digits of its last run of digits."""
