@@ -122,3 +122,12 @@ def test_expert_settles_a_digit_the_crnn_doubts(
 def test_missing_model_is_a_clear_error(tmp_path: Any) -> None:
     with pytest.raises(FileNotFoundError, match="recogniser not found"):
         SecondExpert(SecondExpertConfig(model_path=tmp_path / "none.onnx"))
+
+
+def test_a_view_it_reads_nothing_in_is_not_weighed(expert: SecondExpert) -> None:
+    """Blank columns favour the shortest candidate; such a view must not vote."""
+    blank = expert.probs([np.full((40, 180, 3), 255, np.uint8)])[0]
+    assert not expert.sees_text(blank)
+    short, right = expert.log_likelihoods(blank, ["28ط6", "74100ه6"])
+    assert short > right  # what it would say if it voted
+    assert expert.sees_text(_spelled(expert, ["7", "4", "1", "|", None, "|", "6"]))

@@ -219,18 +219,21 @@ class CrnnPlateOCR:
         conf = float(np.exp(np.mean(np.log(np.clip(confs, 1e-6, 1.0))))) if confs else 0.0
         return PlateRead(text, conf, tuple(confs), self.name)
 
-    def views(self, crop: Image) -> list[Image]:
+    def views(self, crop: Image) -> tuple[list[Image], list[Image]]:
         """The crop, and where they differ from it: its text band (a loose crop, much taller than a
-        plate line) and both levelled (a rolled crop, :mod:`~amane.vision.plates.deskew`)."""
+        plate line) and both levelled (a rolled crop, :mod:`~amane.vision.plates.deskew`); and the
+        text bands (of the crop, and of the levelled crop when it differs), for the second expert."""
         h, w = crop.shape[:2]
         out = [crop]
+        bands = [text_band(crop)]
         if w / h < self.config.loose_aspect:
-            out.append(text_band(crop))
+            out.append(bands[0])
         if self.config.deskew:
             levelled, angle = deskew(crop, self.config.deskew_min_degrees)
             if angle:
-                out += [levelled, text_band(levelled)]
-        return out
+                bands.append(text_band(levelled))
+                out += [levelled, bands[-1]]
+        return out, bands
 
     def turned(self, crop: Image) -> list[Image]:
         """The crop turned by each of the ``turns`` angles."""
@@ -247,7 +250,8 @@ class CrnnPlateOCR:
             return PlateRead.empty(self.name)
         crop = shrink(crop, self.config.work_height)
         h, w = crop.shape[:2]
-        views = self.views(crop) + list(extra_views or [])
+        own, bands = self.views(crop)
+        views = own + list(extra_views or [])
         n_single = len(views)
         two_row = w / h < self.config.two_row_aspect
         if two_row:
@@ -262,7 +266,7 @@ class CrnnPlateOCR:
             extra = self.logp(self.turned(crop))
             single = np.concatenate([single, extra])
             decoded += [self._decode(x) for x in extra]
-        second = [text_band(crop), *(extra_views or [])[:1]]
+        second = [*bands, *(extra_views or [])[:1]]
         best = self.pick(single, [r for r, _ in decoded], [f for _, f in decoded], second)
         top, bottom = [self.decode(x) for x in logps[n_single:]] if two_row else (None, None)
         if top is not None and bottom is not None and top.text and bottom.text:
@@ -338,7 +342,9 @@ class CrnnPlateOCR:
         ranked = np.sort(total)[::-1]
         if len(texts) == 1 or ranked[0] - ranked[1] >= cfg.gate:  # every view agrees, or near enough
             return texts, ll, rel, total
-        probs = self.expert.probs(views)
+        probs = [p for p in self.expert.probs(views) if self.expert.sees_text(p)]
+        if not probs:
+            return texts, ll, rel, total
         top = [texts[i] for i in np.argsort(-total)[:3]]
         extra: set[str] = set()
         for p in probs:

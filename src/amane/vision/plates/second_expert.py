@@ -71,6 +71,9 @@ class SecondExpertConfig(BaseModel):
         description="Consulted only when the CRNN's best candidate leads the next by less than this "
         "(summed log-likelihood; 0: never, 1000: always)",
     )
+    min_digits: int = Field(
+        3, ge=0, le=9, description="A view it reads fewer digits in than this is not weighed"
+    )
     height: int = Field(48, ge=16, le=128, description="Input height of the recogniser")
     min_width: int = Field(320, ge=16, le=2048, description="Narrower inputs are padded to this width")
     serial_lengths: list[int] = Field(
@@ -129,6 +132,11 @@ class SecondExpert:
                 out.append(self.classes[int(k)])
             prev = int(k)
         return "".join(out)
+
+    def sees_text(self, probs: npt.NDArray[np.float32]) -> bool:
+        """Whether its read of a view holds at least ``min_digits`` digits: a view where it reads
+        (almost) nothing says nothing of the candidates (and would favour the shortest)."""
+        return sum(c.isdigit() for c in self.greedy(probs)) >= self.config.min_digits
 
     def serials(self, probs: npt.NDArray[np.float32]) -> set[str]:
         """Serial numbers its read starts with: the first run of digits, cut to each of the
