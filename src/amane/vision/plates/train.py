@@ -29,7 +29,10 @@ shadow edges across the characters, plate holders with dealer print; stage 5: se
 where plate makers put them, tight or far from the characters, some mid height). The code here is
 newer than the shipped model: it adds digits built like DIN 1451 (``din_digits``) and Moroccan
 plates justified to the edges. A sixth stage on the DIN digits alone (seed 20261208, lr 0.0005,
-100 min, 62k steps) read the real dev set worse (0.836 against 0.851) and was not shipped.
+100 min, 62k steps) read the real dev set worse (0.836 against 0.851) and was not shipped; a
+seventh (from the shipped model, justified layouts, then ``--relief 0.4``: embossed and worn
+characters; seeds 20261209 to 20261211, lr 0.0004, 105 min) read 0.805 to 0.828 and was not shipped
+either (the CRNN alone; the shipped reader adds a second expert, docs/plates.md).
 On a small CPU, one process renders plates while the trainer draws batches from the newest
 ``--buffer`` renders (each reused a few times); the schedule is cosine over the time budget, so
 the steps reached depend on the load.
