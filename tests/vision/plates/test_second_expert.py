@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from typing import Any
@@ -32,7 +33,8 @@ def _spelled(expert: SecondExpert, chars: list[str | None]) -> np.ndarray:
                 probs[t, expert.index[other]] = 0.3
         else:
             probs[t, expert.index[ch]] = 0.95
-    return probs / probs.sum(axis=1, keepdims=True)
+    out: np.ndarray = probs / probs.sum(axis=1, keepdims=True)
+    return out
 
 
 def test_plain_texts_score_as_ctc(expert: SecondExpert) -> None:
@@ -131,3 +133,14 @@ def test_a_view_it_reads_nothing_in_is_not_weighed(expert: SecondExpert) -> None
     short, right = expert.log_likelihoods(blank, ["28ط6", "74100ه6"])
     assert short > right  # what it would say if it voted
     assert expert.sees_text(_spelled(expert, ["7", "4", "1", "|", None, "|", "6"]))
+
+
+def test_a_model_that_knows_the_letter_weighs_it(expert: SecondExpert) -> None:
+    """A user-supplied recogniser with Arabic letters in its classes scores the letter itself."""
+    probs = _spelled(expert, ["1", "2", "3", "|", "元", "|", "4"])
+    blind = expert.log_likelihoods(probs, ["123ب4", "123د4"])
+    assert blind[0] == blind[1]  # the shipped one cannot tell the letters apart
+    reading = copy.copy(expert)
+    reading.index = {**expert.index, "ب": expert.index["元"], "د": expert.index["口"]}
+    right, other = reading.log_likelihoods(probs, ["123ب4", "123د4"])
+    assert right > other + 3  # the other letter is only read as missing: a blank where 元 stands

@@ -27,7 +27,7 @@ import itertools
 import math
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import cv2
 import numpy as np
@@ -35,12 +35,15 @@ import numpy.typing as npt
 import onnxruntime as ort
 from pydantic import BaseModel, ConfigDict, Field
 
+from amane.core.plates import MOROCCAN_LETTERS
 from amane.vision.plates.base import Image
 from amane.vision.plates.ctc import forward
 
 _PLATE = re.compile(r"^(\d+)(\D+)(\d+)$")
 _LEADING_DIGITS = re.compile(r"\d+")
 _ANY = -1  # slot: any character but the blank
+Probs = npt.NDArray[np.floating[Any]]
+"""Per-column class probabilities of one view, (T, classes)."""
 #: what a separator bar is read as
 BAR_READS = "1|丨一-·.:!/Il[]()i"
 
@@ -124,7 +127,7 @@ class SecondExpert:
         out: npt.NDArray[np.float32] = self.session.run(None, {"x": batch})[0]
         return [out[i] for i in range(len(images))]
 
-    def greedy(self, probs: npt.NDArray[np.float32]) -> str:
+    def greedy(self, probs: Probs) -> str:
         """Its best-path read of one image."""
         out, prev = [], 0
         for k in probs.argmax(axis=1):
@@ -133,12 +136,12 @@ class SecondExpert:
             prev = int(k)
         return "".join(out)
 
-    def sees_text(self, probs: npt.NDArray[np.float32]) -> bool:
+    def sees_text(self, probs: Probs) -> bool:
         """Whether its read of a view holds at least ``min_digits`` digits: a view where it reads
         (almost) nothing says nothing of the candidates (and would favour the shortest)."""
         return sum(c.isdigit() for c in self.greedy(probs)) >= self.config.min_digits
 
-    def serials(self, probs: npt.NDArray[np.float32]) -> set[str]:
+    def serials(self, probs: Probs) -> set[str]:
         """Serial numbers its read starts with: the first run of digits, cut to each of the
         ``serial_lengths`` when longer (and the same without its first digit when that is a ``1``,
         the plate's edge)."""
@@ -149,7 +152,7 @@ class SecondExpert:
         starts = (0, 1) if len(run) > 1 and run[0] == "1" else (0,)
         return {run[i:][:n] for i in starts for n in self.config.serial_lengths}
 
-    def regions(self, probs: npt.NDArray[np.float32]) -> set[str]:
+    def regions(self, probs: Probs) -> set[str]:
         """Region numbers its read ends with: the last one or two digits of its last run of digits."""
         runs = _LEADING_DIGITS.findall(self.greedy(probs))
         if not runs:
@@ -157,22 +160,24 @@ class SecondExpert:
         return {runs[-1][-1:], runs[-1][-2:]}
 
     def _variants(self, text: str) -> list[list[int | npt.NDArray[np.int64]]]:
-        """The slot sequences ``text`` may be read as: a class, :data:`_ANY`, or a set of classes."""
+        """The slot sequences ``text`` may be read as: a class, :data:`_ANY` (a character its classes
+        lack), or a set of classes (a bar). A Moroccan plate's letter and bars may also be unread."""
         m = _PLATE.match(text)
-        if m and not any(c in self.index for c in m.group(2)):
-            serial = [self.index[c] for c in m.group(1)]
-            region = [self.index[c] for c in m.group(3)]
+        if m and all(c in MOROCCAN_LETTERS for c in m.group(2)):
+            serial = [self.index.get(c, _ANY) for c in m.group(1)]
+            letters = [self.index.get(c, _ANY) for c in m.group(2)]  # an Arabic-reading model knows it
+            region = [self.index.get(c, _ANY) for c in m.group(3)]
             out: list[list[int | npt.NDArray[np.int64]]] = []
             for bar1, letter, bar2 in itertools.product((False, True), repeat=3):
                 middle: list[int | npt.NDArray[np.int64]] = []
                 middle += [self.bar] if bar1 else []
-                middle += [_ANY] if letter else []
+                middle += letters if letter else []
                 middle += [self.bar] if bar2 else []
                 out.append([*serial, *middle, *region])
             return out
         return [[self.index.get(c, _ANY) for c in text]]
 
-    def log_likelihoods(self, probs: npt.NDArray[np.float32], texts: list[str]) -> npt.NDArray[np.float64]:
+    def log_likelihoods(self, probs: Probs, texts: list[str]) -> npt.NDArray[np.float64]:
         """Log-likelihood of each text under one image's output: the best of its slot variants."""
         if not texts:
             return np.zeros(0)
