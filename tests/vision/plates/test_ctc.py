@@ -74,3 +74,16 @@ def test_batched_scores_match_one_at_a_time(case: tuple[int, list[list[int]], in
     for text, got in zip(texts, batched, strict=True):
         want = log_likelihood(logp, text)
         assert (got < -1e20) if want < -1e20 else math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def test_views_scored_in_one_pass_match_each_view_alone() -> None:
+    """(views, T, classes) scores every text in every view as one view at a time would."""
+    rng = np.random.default_rng(11)
+    views = np.log(rng.dirichlet(np.ones(5), size=(3, 7)))
+    texts = [[1, 2, 2], [4], [], [3, 1, 3, 4]]
+    together = log_likelihoods(views, texts)
+    assert together.shape == (3, 4)
+    for v in range(3):
+        alone = log_likelihoods(views[v], texts)
+        for a, b in zip(together[v], alone, strict=True):
+            assert (a < -1e20 and b < -1e20) or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)

@@ -12,6 +12,7 @@ import pytest
 from amane.vision.plates.deskew import rotate, skew_angle
 from amane.vision.plates.emblems import band_cut, mask_emblems
 from amane.vision.plates.localize import LocalizerConfig, PlateLocalizer
+from amane.vision.plates.ocr_crnn import CrnnOCRConfig
 from amane.vision.plates.reader import PlateReader, ReaderConfig
 
 
@@ -92,3 +93,33 @@ def test_yellow_plate_keeps_its_ground() -> None:
     clean = mask_emblems(plate)
     assert clean.shape == plate.shape
     assert np.array_equal(clean, plate)
+
+
+def test_localiser_lines_only_when_the_crop_leaves_the_reader_unsure(
+    clean_plate: Callable[[str], Any],
+) -> None:
+    """A clean, tight crop reads without the localiser (its lines cost more than the rest of the read);
+    with the gate at 1000 the lines are always read, and the read is the same."""
+    plate, text = clean_plate("moroccan")
+    crop = cv2.resize(plate, (260, 55), interpolation=cv2.INTER_AREA)
+    lazy = PlateReader(ReaderConfig(second_opinion=None))
+    calls: list[int] = []
+    lines = lazy._crop_lines
+
+    def counted(image: np.ndarray) -> list[np.ndarray]:
+        calls.append(1)
+        return lines(image)
+
+    lazy._crop_lines = counted  # type: ignore[method-assign,assignment]
+    assert lazy.read_crop(crop).text == text
+    assert calls == []
+    eager = PlateReader(ReaderConfig(second_opinion=None, ocr=CrnnOCRConfig(extra_views_gate=1000.0)))
+    eager._crop_lines = counted  # type: ignore[method-assign,assignment]
+    assert eager.read_crop(crop).text == text
+    assert calls == [1]
+    # a crop the reader is unsure of (low contrast, blurred, half covered) does get the lines
+    hard = cv2.GaussianBlur(crop, (7, 7), 3)
+    hard = cv2.addWeighted(hard, 0.35, np.full_like(hard, 128), 0.65, 0)
+    hard[:, 120:] = 128
+    lazy.read_crop(hard)
+    assert calls == [1, 1]

@@ -144,3 +144,17 @@ def test_a_model_that_knows_the_letter_weighs_it(expert: SecondExpert) -> None:
     reading.index = {**expert.index, "ب": expert.index["元"], "د": expert.index["口"]}
     right, other = reading.log_likelihoods(probs, ["123ب4", "123د4"])
     assert right > other + 3  # the other letter is only read as missing: a blank where 元 stands
+
+
+def test_views_of_one_batch_score_as_each_alone(expert: SecondExpert) -> None:
+    """Several views' outputs scored in one pass give each view's own scores."""
+    views = np.stack([
+        _spelled(expert, ["1", "2", "3", "|", None, "丨", "4"]),
+        _spelled(expert, ["1", "2", "8", "|", None, "丨", "4"]),
+    ])
+    texts = ["123ب4", "128ب4", "123ب7", "AB12"]
+    together = expert.log_likelihoods(views, texts)
+    assert together.shape == (2, 4)
+    for v in range(2):
+        np.testing.assert_allclose(together[v], expert.log_likelihoods(views[v], texts), rtol=1e-9)
+    assert together[0].argmax() == 0 and together[1].argmax() == 1

@@ -32,25 +32,33 @@ def log_likelihoods(
 ) -> npt.NDArray[np.float64]:
     """log P(text | logp) under CTC of each of several label sequences (class indices, no blanks;
     ``logp`` is (T, classes) log-probabilities, blank = 0): :func:`forward` with each label's own
-    column of ``logp`` as its emission, a blank required between two equal labels.
+    column of ``logp`` as its emission, a blank required between two equal labels. ``logp`` may also
+    be (views, T, classes), every text scored in every view in one pass: then (views, texts).
 
     >>> import numpy as np
     >>> logp = np.log(np.array([[0.1, 0.9, 0.0], [0.8, 0.1, 0.1], [0.1, 0.1, 0.8]]) + 1e-12)
     >>> np.round(np.exp(log_likelihoods(logp, [[1, 2], [1], []])), 3).tolist()
     [0.737, 0.1, 0.008]
+    >>> log_likelihoods(np.stack([logp, logp]), [[1, 2], [1]]).shape
+    (2, 2)
     """
     lp = np.asarray(logp, dtype=np.float64)
-    n = len(texts)
+    views = lp[None] if lp.ndim == 2 else lp
+    n, v = len(texts), len(views)
     if n == 0:
-        return np.zeros(0)
+        return np.zeros(0) if lp.ndim == 2 else np.zeros((v, 0))
     longest = max(len(t) for t in texts)
     labels = np.zeros((n, longest), dtype=np.int64)
     for i, text in enumerate(texts):
         labels[i, : len(text)] = text
     skip = np.zeros((n, longest), dtype=bool)
     skip[:, 1:] = labels[:, 1:] != labels[:, :-1]
-    emissions = np.transpose(lp[:, labels], (1, 0, 2))  # (n, T, longest)
-    return forward(lp[:, 0], emissions, np.array([len(t) for t in texts]), skip)
+    # (views, T, n, longest) -> (views * n, T, longest): every text in every view is one row
+    emissions = np.transpose(views[:, :, labels], (0, 2, 1, 3)).reshape(v * n, views.shape[1], longest)
+    blank = np.repeat(views[:, :, 0], n, axis=0)
+    lengths = np.tile(np.array([len(t) for t in texts]), v)
+    out = forward(blank, emissions, lengths, np.tile(skip, (v, 1))).reshape(v, n)
+    return out[0] if lp.ndim == 2 else out
 
 
 def forward(
@@ -61,7 +69,8 @@ def forward(
 ) -> npt.NDArray[np.float64]:
     """The CTC forward algorithm over ``n`` label sequences at once, in one pass over the columns.
 
-    ``blank`` (T,): log-probability of the blank in each column; ``emissions`` (n, T, L): of label
+    ``blank`` (T,): log-probability of the blank in each column, or (n, T), each sequence its own
+    (several views scored in one pass); ``emissions`` (n, T, L): of label
     ``j`` of sequence ``i`` in column ``t`` (a label may stand for a set of classes: the log of their
     summed probability); ``lengths`` (n,): each sequence's label count (the rest is padding);
     ``skip`` (n, L): label ``j`` may follow label ``j - 1`` with no blank between (false where the two
@@ -85,10 +94,11 @@ def forward(
     # states past a sequence's end must stay unreachable: they carry no label
     live = np.arange(states)[None, :] < ends[:, None]
     state_em = np.empty((n, columns, states))
-    state_em[:, :, 0::2] = bl[None, :, None]
+    per_row = bl if bl.ndim == 2 else np.broadcast_to(bl, (n, columns))
+    state_em[:, :, 0::2] = per_row[:, :, None]
     state_em[:, :, 1::2] = em
     alpha = np.full((n, states), _NEG)
-    alpha[:, 0] = bl[0]
+    alpha[:, 0] = per_row[:, 0]
     has_label = ends > 1
     if longest:
         alpha[has_label, 1] = em[has_label, 0, 0]

@@ -18,6 +18,7 @@ import json
 import logging
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -112,7 +113,19 @@ class CrnnOCRConfig(BaseModel):
         description="A general text recogniser that weighs the candidate plates when the views leave "
         "the CRNN unsure (its digits; see amane.vision.plates.second_expert). None: off",
     )
+    extra_views_gate: float = Field(
+        40.0,
+        ge=0.0,
+        le=1000.0,
+        description="Extra views given lazily (the localiser's lines on a crop) are made and read only when "
+        "the crop's own views leave the best candidate a lead under this (summed log-likelihood; "
+        "1000: always)",
+    )
     min_confidence: float = Field(0.0, ge=0.0, le=1.0, description="Reads below this are returned empty")
+
+
+_Decoded = tuple[PlateRead, dict[str, tuple[str, float]]]
+"""A view's read and the format-constrained plates it weighed (:meth:`CrnnPlateOCR._decode`)."""
 
 
 class CrnnPlateOCR:
@@ -240,35 +253,48 @@ class CrnnPlateOCR:
         small = shrink(crop, 2 * self.input_h)  # the model reads at input_h: turn a cheap copy
         return [rotate(small, a) for a in self.config.turns]
 
-    def read(self, crop: Image, extra_views: list[Image] | None = None) -> PlateRead:
+    def read(
+        self, crop: Image, extra_views: list[Image] | Callable[[], list[Image]] | None = None
+    ) -> PlateRead:
         """Read a crop: its :meth:`views` (and ``extra_views``, e.g. the localiser's rectified lines)
         are read and the candidate with the most evidence over all of them wins (:meth:`pick`); a
         square-ish crop is also read as two rows (top, then bottom), which
         wins when it is valid and the single-row read is not, or both are alike and it is the more
-        confident."""
+        confident. ``extra_views`` given as a function is called only when the crop's own views leave
+        the best candidate a lead under ``extra_views_gate`` (they are costly to make)."""
         if crop.size == 0 or min(crop.shape[:2]) < 4:
             return PlateRead.empty(self.name)
         crop = shrink(crop, self.config.work_height)
         h, w = crop.shape[:2]
         own, bands = self.views(crop)
-        views = own + list(extra_views or [])
-        n_single = len(views)
         two_row = w / h < self.config.two_row_aspect
-        if two_row:
-            views += [crop[: int(h * 0.55)], crop[int(h * 0.42) :]]
-        logps = self.logp(views)
-        single = logps[:n_single]
-        decoded = [self._decode(x) for x in single]
-        if self.config.turns and any(self._valid(r) for r, _ in decoded):
-            # a plate of the formats: turned views add evidence on its hesitant characters (not done
-            # for other plates, where a turned view's format-constrained misread would be the only
-            # candidate)
-            extra = self.logp(self.turned(crop))
-            single = np.concatenate([single, extra])
-            decoded += [self._decode(x) for x in extra]
-        second = [*bands, *(extra_views or [])[:1]]
+        rows = [crop[: int(h * 0.55)], crop[int(h * 0.42) :]] if two_row else []
+        logps = self.logp(own + rows)
+        single, decoded = logps[: len(own)], [self._decode(x) for x in logps[: len(own)]]
+        turned: tuple[npt.NDArray[np.float32], list[_Decoded]] | None = None
+        extra: list[Image] = []
+        if callable(extra_views) and self.config.extra_views_gate >= 1000:
+            extra = extra_views()
+        elif callable(extra_views):
+            if self._plate_read(decoded):
+                turned = self._turned(crop)
+            if self._lead(np.concatenate([single, turned[0]]) if turned else single,
+                          decoded + (turned[1] if turned else [])) < self.config.extra_views_gate:
+                extra = extra_views()
+        else:
+            extra = list(extra_views or [])
+        if extra:
+            more = self.logp(extra)
+            single = np.concatenate([single, more])
+            decoded += [self._decode(x) for x in more]
+        if turned is None and self._plate_read(decoded):
+            turned = self._turned(crop)
+        if turned is not None:
+            single = np.concatenate([single, turned[0]])
+            decoded += turned[1]
+        second = [*bands, *extra[:1]]
         best = self.pick(single, [r for r, _ in decoded], [f for _, f in decoded], second)
-        top, bottom = [self.decode(x) for x in logps[n_single:]] if two_row else (None, None)
+        top, bottom = [self.decode(x) for x in logps[len(own) :]] if two_row else (None, None)
         if top is not None and bottom is not None and top.text and bottom.text:
             two = PlateRead(
                 top.text + bottom.text,
@@ -279,6 +305,28 @@ class CrnnPlateOCR:
             if (self._valid(two), two.confidence) > (self._valid(best), best.confidence):
                 return two
         return best
+
+    def _plate_read(self, decoded: list[_Decoded]) -> bool:
+        """Whether a view read a plate of the formats: then turned views add evidence on its hesitant
+        characters (not read for other plates, where a turned view's format-constrained misread would
+        be the only candidate)."""
+        return bool(self.config.turns) and any(self._valid(r) for r, _ in decoded)
+
+    def _turned(self, crop: Image) -> tuple[npt.NDArray[np.float32], list[_Decoded]]:
+        logps = self.logp(self.turned(crop))
+        return logps, [self._decode(x) for x in logps]
+
+    def _lead(self, logps: npt.NDArray[np.float32], decoded: list[_Decoded]) -> float:
+        """How far the best candidate plate leads the next in summed, floored evidence (:meth:`pick`);
+        0 when no view read a plate of the formats, infinite when there is one candidate."""
+        scored = self._candidates(logps, [r for r, _ in decoded], [f for _, f in decoded])
+        if scored is None:
+            return 0.0
+        total = scored[3]
+        if len(total) == 1:
+            return math.inf
+        ranked = np.sort(total)[::-1]
+        return float(ranked[0] - ranked[1])
 
     def _valid(self, read: PlateRead) -> bool:
         return any(FORMATS[f].accepts(read.text) for f in self.config.formats)
@@ -296,18 +344,10 @@ class CrnnPlateOCR:
         cannot veto); with no valid candidate, a character vote (:meth:`combine`). ``constrained``:
         each view's :meth:`constrained` when already known. ``second``: views for the second expert,
         consulted when the best candidate's lead is under its gate (:meth:`_second_opinion`)."""
-        candidates = {r.text for r in reads if r.text and self._valid(r)}
-        if not candidates:  # no view read a plate of the formats: not one of theirs (e.g. a Latin plate)
+        scored = self._candidates(logps, reads, constrained)
+        if scored is None:  # no view read a plate of the formats: not one of theirs (e.g. a Latin plate)
             return self.combine(reads)
-        fits = constrained if constrained is not None else [self.constrained(lp) for lp in logps]
-        for fit in fits:
-            candidates.update(text for text, _ in fit.values() if text)
-        if self.config.evidence_floor <= 0:
-            return self.combine(reads)
-        texts = sorted(candidates)
-        ll = self._evidence(logps, texts)
-        rel = np.maximum(ll - ll.max(axis=1, keepdims=True), -self.config.evidence_floor)
-        total = rel.sum(axis=0)
+        texts, ll, rel, total = scored
         if self.expert is not None and second:
             texts, ll, rel, total = self._second_opinion(logps, texts, ll, rel, total, second)
         k = int(total.argmax())
@@ -319,11 +359,31 @@ class CrnnPlateOCR:
         chars = own[0].char_confidences if own else tuple(conf for _ in text)
         return PlateRead(text, round(min(1.0, conf), 4), chars, self.name)
 
+    def _candidates(
+        self,
+        logps: npt.NDArray[np.float32],
+        reads: list[PlateRead],
+        constrained: list[dict[str, tuple[str, float]]] | None = None,
+    ) -> tuple[list[str], npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
+        """The valid plates the views read (freely or constrained), their evidence in each view, that
+        evidence floored below each view's favourite, and its sum; None when no view read a plate of
+        the formats or the evidence vote is off (``evidence_floor`` 0)."""
+        candidates = {r.text for r in reads if r.text and self._valid(r)}
+        if not candidates or self.config.evidence_floor <= 0:
+            return None
+        fits = constrained if constrained is not None else [self.constrained(lp) for lp in logps]
+        for fit in fits:
+            candidates.update(text for text, _ in fit.values() if text)
+        texts = sorted(candidates)
+        ll = self._evidence(logps, texts)
+        rel = np.maximum(ll - ll.max(axis=1, keepdims=True), -self.config.evidence_floor)
+        return texts, ll, rel, rel.sum(axis=0)
+
     def _evidence(self, logps: npt.NDArray[np.float32], texts: list[str]) -> npt.NDArray[np.float64]:
         """CTC log-likelihood of each text in each view: (views, texts)."""
         index = {c: i + 1 for i, c in enumerate(self.charset)}
         labels = [[index[c] for c in t] for t in texts]
-        return np.array([log_likelihoods(lp, labels) for lp in logps])
+        return log_likelihoods(logps, labels)
 
     def _second_opinion(
         self,
@@ -361,10 +421,8 @@ class CrnnPlateOCR:
             ll = np.concatenate([ll, self._evidence(logps, new)], axis=1)
             rel = np.maximum(ll - ll.max(axis=1, keepdims=True), -self.config.evidence_floor)
             total = rel.sum(axis=0)
-        support = np.zeros(len(texts))
-        for p in probs:
-            score = self.expert.log_likelihoods(p, texts)
-            support += np.maximum(score - score.max(), -cfg.floor)
+        score = self.expert.log_likelihoods(np.stack(probs), texts)  # (views, texts), one batch
+        support = np.maximum(score - score.max(axis=1, keepdims=True), -cfg.floor).sum(axis=0)
         return texts, ll, rel, total + cfg.weight * support
 
     def combine(self, reads: list[PlateRead]) -> PlateRead:

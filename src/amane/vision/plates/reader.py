@@ -131,19 +131,22 @@ class PlateReader:
 
         The crop is read as it is, and the text lines the localiser finds in it are read rectified
         (tight and level); the reads of all these views vote (:meth:`CrnnPlateOCR.read`)."""
-        lines: list[Image] = []
         if crop.size:
             crop = shrink(crop, self.config.ocr.work_height)
-        if self.config.crop_lines > 0 and crop.size and min(crop.shape[:2]) >= 8:
-            h, w = crop.shape[:2]
-            pad = max(2, int(0.12 * max(h, w)))
-            padded = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-            found = self.localizer.lines(padded, self.config.crop_side)
-            for cand in sorted(found, key=lambda c: -c.width)[: self.config.crop_lines]:
-                lines.append(rectify(padded, cand.quad, self.config.rectified_height))
-        if isinstance(self.ocr, CrnnPlateOCR):
-            return self.ocr.read(crop, lines)
-        return max([self.ocr.read(x) for x in [crop, *lines]], key=plausibility)
+        if isinstance(self.ocr, CrnnPlateOCR):  # it makes the lines only when its own views are unsure
+            return self.ocr.read(crop, lambda: self._crop_lines(crop))
+        return max([self.ocr.read(x) for x in [crop, *self._crop_lines(crop)]], key=plausibility)
+
+    def _crop_lines(self, crop: Image) -> list[Image]:
+        """The widest text lines the localiser finds in a crop, rectified (at most ``crop_lines``)."""
+        if self.config.crop_lines <= 0 or not crop.size or min(crop.shape[:2]) < 8:
+            return []
+        h, w = crop.shape[:2]
+        pad = max(2, int(0.12 * max(h, w)))
+        padded = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        found = self.localizer.lines(padded, self.config.crop_side)
+        widest = sorted(found, key=lambda c: -c.width)[: self.config.crop_lines]
+        return [rectify(padded, cand.quad, self.config.rectified_height) for cand in widest]
 
     def read_candidates(
         self, frame: Image, regions: list[tuple[float, float, float, float]] | None = None
