@@ -9,12 +9,15 @@ match", as it would on the road. One threshold for every set: the embedder's cal
 edge of its training margin, 0.6 - 0.04, read from the model file; MobileFaceNet: 0.894, its
 published operating point) unless ``--threshold`` says otherwise. ``--embedder`` picks the model.
 
-Reported per set: ``accuracy``, ``fmr``, ``fnmr``, ``ms_per_face_median`` (detection included,
-decoding excluded), and other libraries' distances found in the CSV as baselines, each at its
+Reported per set: ``accuracy``, ``fmr``, ``fnmr``, ``ms_per_face_median`` (one core, detection
+included, decoding excluded), and other libraries' distances found in the CSV as baselines, each at its
 best threshold on the set (an oracle: optimistic for them) next to ours at the same oracle.
 With ``identity groups`` (photos linked by "Yes" pairs), every pair of the photos is labelled and
 ``tar_at_far_1e-2`` / ``tar_at_far_1e-3`` computed; the impostor distances' normal fit gives the
 threshold for a 10,000-person list (one expected false lead per 1,000 probes).
+
+``throughput`` is faces per second on the whole machine: ``--workers`` processes (default one per
+core), each with its own pipeline, over all the photos (:mod:`amane.eval.faces_throughput`).
 
 For diagnosis, each set also lists ``wrong_pairs`` (the pairs the threshold gets wrong, with their
 distance and face widths) and ``pair_distances``; with several sets, ``one_threshold_oracle`` is the
@@ -28,6 +31,7 @@ import csv
 import json
 import logging
 import math
+import os
 import statistics
 import time
 from dataclasses import dataclass
@@ -39,6 +43,7 @@ import numpy as np
 import typer
 from scipy.stats import norm
 
+from amane.eval.faces_throughput import throughput
 from amane.vision.faces.embed_dlib import DlibResnetConfig
 from amane.vision.faces.embed_ensemble import DlibMobileFaceNetConfig
 from amane.vision.faces.embed_mobilefacenet import MobileFaceNetConfig
@@ -328,13 +333,25 @@ def faces_command(
     views: Annotated[str, typer.Option(help="dlib's test-time views: single, flip or flip-shift")] = "flip",
     embedder: Annotated[str, typer.Option(help="dlib+mobilefacenet, dlib-resnet or mobilefacenet")
                         ] = "dlib+mobilefacenet",
+    workers: Annotated[int | None, typer.Option(
+        min=0, help="Also measure faces per second with this many worker processes (0: off; "
+                    "default: one per CPU core)")] = None,
 ) -> None:
     """Face verification accuracy, FMR/FNMR, TAR@FAR and speed on labelled pairs."""
-    pipe = FacePipeline(FacePipelineConfig(embedder=embedder_config(embedder, views)))
+    config = FacePipelineConfig(embedder=embedder_config(embedder, views))
+    pipe = FacePipeline(config)
     logger.info("faces eval: embedder %s", pipe.embedder.model_id)
     thr = pipe.threshold if threshold is None else threshold
     results = [evaluate_set(pipe, p, images, thr) for p in pairs]
     print(_table(results))
+    n_workers = (os.cpu_count() or 1) if workers is None else workers
+    through: dict[str, float | int] | None = None
+    if n_workers:
+        photos = sorted({resolve(images, f) for csv_path in pairs for pair in read_pairs(csv_path)
+                         for f in (pair.a, pair.b)})
+        through = throughput(config.model_dump(mode="json"), photos, n_workers)
+        print(f"\nthroughput, {through['workers']} worker processes (one pipeline each, the whole machine): "
+              f"{through['faces_per_second']:.1f} faces/s over {through['photos']} photos")
     oracle = one_threshold_oracle(results) if len(results) > 1 else None
     if oracle is not None:
         figures = "  ".join(f"{k} {v['accuracy']:.4f} (FMR {v['fmr']:.4f})"
@@ -346,6 +363,8 @@ def faces_command(
         if oracle is not None:
             payload["one_threshold_oracle"] = oracle
         payload["views"] = views
+        if through is not None:
+            payload["throughput"] = through
         payload["model_id"] = pipe.embedder.model_id
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(payload, indent=2, default=float))

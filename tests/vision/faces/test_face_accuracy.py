@@ -45,3 +45,16 @@ def test_accuracy_floor(shared_data: Path, pairs: str, embedder: str) -> None:
 
 def test_default_pipeline_is_the_ensemble() -> None:
     assert FacePipeline().embedder.name == "dlib+mobilefacenet"
+
+
+@pytest.mark.shared_data
+def test_throughput_counts_every_photo_once(shared_data: Path) -> None:
+    """Two worker processes share the photos: each photo is processed once and its face found."""
+    from amane.eval.faces_throughput import throughput
+
+    folder = _folder(shared_data)
+    photos = sorted(folder.glob("img1*.jpg"))[:4]
+    result = throughput(FacePipelineConfig().model_dump(mode="json"), photos, 2)
+    assert result["workers"] == 2 and result["photos"] == len(photos)
+    assert result["faces_found"] == len(photos)
+    assert float(result["faces_per_second"]) > 0
