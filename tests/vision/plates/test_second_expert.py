@@ -158,3 +158,39 @@ def test_views_of_one_batch_score_as_each_alone(expert: SecondExpert) -> None:
     for v in range(2):
         np.testing.assert_allclose(together[v], expert.log_likelihoods(views[v], texts), rtol=1e-9)
     assert together[0].argmax() == 0 and together[1].argmax() == 1
+
+
+def test_first_view_alone_when_it_settles_the_pick(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The expert reads its first view alone; the others only when that leaves the lead under its gate."""
+    ocr = CrnnPlateOCR(CrnnOCRConfig())
+    assert ocr.expert is not None
+    clear = _spelled(ocr.expert, ["5", "2", "3", "|", None, "丨", "4"])
+    blank = _spelled(ocr.expert, [])
+    views = [np.zeros((40, 180, 3), np.uint8)] * 3
+    # the CRNN reads 52?ب4, the third digit 3 (0.99) or 8 (0.01): a lead of 4.6 nats, under the gate (40)
+    crnn = np.full((32, len(ocr.charset) + 1), 1e-6)
+    crnn[:, 0] = 1.0
+    columns = ({"5": 1.0}, {"2": 1.0}, {"3": 0.99, "8": 0.01}, {"ب": 1.0}, {"4": 1.0})
+    for t, col in zip((1, 3, 5, 7, 9), columns, strict=True):
+        crnn[t, 0] = 1e-6
+        for ch, p in col.items():
+            crnn[t, ocr.charset.index(ch) + 1] = p
+    logps = np.log(crnn / crnn.sum(axis=1, keepdims=True))[None].astype(np.float32)
+    texts = ["523ب4", "528ب4"]
+    ll = ocr._evidence(logps, texts)
+    rel = np.maximum(ll - ll.max(axis=1, keepdims=True), -12.0)
+    calls: list[int] = []
+
+    def reads(first: np.ndarray) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
+        def probs(images: list[np.ndarray]) -> list[np.ndarray]:
+            calls.append(len(images))
+            return [first if not calls[1:] else clear for _ in images]
+        return probs
+
+    monkeypatch.setattr(ocr.expert, "probs", reads(clear))
+    out, _, _, total = ocr._second_opinion(logps, texts, ll, rel, rel.sum(axis=0), views)
+    assert calls == [1] and out[int(total.argmax())] == "523ب4"  # one view (3 x 12 nats) settled it
+    calls.clear()
+    monkeypatch.setattr(ocr.expert, "probs", reads(blank))  # it reads nothing in the first view
+    out, _, _, total = ocr._second_opinion(logps, texts, ll, rel, rel.sum(axis=0), views)
+    assert calls == [1, 2] and out[int(total.argmax())] == "523ب4"

@@ -292,7 +292,7 @@ class CrnnPlateOCR:
         if turned is not None:
             single = np.concatenate([single, turned[0]])
             decoded += turned[1]
-        second = [*bands, *extra[:1]]
+        second = [*bands[::-1], *extra[:1]]  # the levelled band first, when there is one
         best = self.pick(single, [r for r, _ in decoded], [f for _, f in decoded], second)
         top, bottom = [self.decode(x) for x in logps[len(own) :]] if two_row else (None, None)
         if top is not None and bottom is not None and top.text and bottom.text:
@@ -396,15 +396,38 @@ class CrnnPlateOCR:
     ) -> tuple[list[str], npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """When the CRNN's favourite leads another candidate by less than the expert's gate: the serials
         and regions the expert reads, each put in the CRNN's three best candidates, join the valid ones, and
-        each candidate's total gains the expert's weighted, floored evidence over its ``views``."""
+        each candidate's total gains the expert's weighted, floored evidence over its ``views``: the first
+        view alone when that brings the lead to the gate, else all of them (the same pick, for less work)."""
         assert self.expert is not None
         cfg = self.expert.config
         ranked = np.sort(total)[::-1]
         if len(texts) == 1 or ranked[0] - ranked[1] >= cfg.gate:  # every view agrees, or near enough
             return texts, ll, rel, total
-        probs = [p for p in self.expert.probs(views) if self.expert.sees_text(p)]
+        # its first view alone, when that settles it (the lead reaches the gate); else all of them
+        probs = [p for p in self.expert.probs(views[:1]) if self.expert.sees_text(p)]
+        if probs:
+            weighed = self._weighed(logps, texts, ll, rel, total, probs)
+            after = np.sort(weighed[3])[::-1]
+            if len(views) == 1 or after[0] - after[1] >= cfg.gate:
+                return weighed
+        probs += [p for p in self.expert.probs(views[1:]) if self.expert.sees_text(p)]
         if not probs:
             return texts, ll, rel, total
+        return self._weighed(logps, texts, ll, rel, total, probs)
+
+    def _weighed(
+        self,
+        logps: npt.NDArray[np.float32],
+        texts: list[str],
+        ll: npt.NDArray[np.float64],
+        rel: npt.NDArray[np.float64],
+        total: npt.NDArray[np.float64],
+        probs: list[npt.NDArray[np.float32]],
+    ) -> tuple[list[str], npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """The candidates with those the expert's reads (``probs``) add, and their totals with its
+        weighted, floored evidence."""
+        assert self.expert is not None
+        cfg = self.expert.config
         top = [texts[i] for i in np.argsort(-total)[:3]]
         extra: set[str] = set()
         for p in probs:
@@ -421,7 +444,9 @@ class CrnnPlateOCR:
             ll = np.concatenate([ll, self._evidence(logps, new)], axis=1)
             rel = np.maximum(ll - ll.max(axis=1, keepdims=True), -self.config.evidence_floor)
             total = rel.sum(axis=0)
-        score = self.expert.log_likelihoods(np.stack(probs), texts)  # (views, texts), one batch
+        widths = sorted({p.shape[0] for p in probs})  # views of one batch share a width: one pass each
+        batches = [np.stack([p for p in probs if p.shape[0] == w]) for w in widths]
+        score = np.concatenate([self.expert.log_likelihoods(b, texts) for b in batches])  # (views, texts)
         support = np.maximum(score - score.max(axis=1, keepdims=True), -cfg.floor).sum(axis=0)
         return texts, ll, rel, total + cfg.weight * support
 
