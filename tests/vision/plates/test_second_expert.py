@@ -177,8 +177,7 @@ def test_first_view_alone_when_it_settles_the_pick(monkeypatch: pytest.MonkeyPat
             crnn[t, ocr.charset.index(ch) + 1] = p
     logps = np.log(crnn / crnn.sum(axis=1, keepdims=True))[None].astype(np.float32)
     texts = ["523ب4", "528ب4"]
-    ll = ocr._evidence(logps, texts)
-    rel = np.maximum(ll - ll.max(axis=1, keepdims=True), -12.0)
+    scored = ocr._scored(texts, ocr._evidence(logps, texts))
     calls: list[int] = []
 
     def reads(first: np.ndarray) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
@@ -188,9 +187,9 @@ def test_first_view_alone_when_it_settles_the_pick(monkeypatch: pytest.MonkeyPat
         return probs
 
     monkeypatch.setattr(ocr.expert, "probs", reads(clear))
-    out, _, _, total = ocr._second_opinion(logps, texts, ll, rel, rel.sum(axis=0), views)
-    assert calls == [1] and out[int(total.argmax())] == "523ب4"  # one view (3 x 12 nats) settled it
+    out = ocr._second_opinion(logps, scored, views)
+    assert calls == [1] and out.texts[int(out.total.argmax())] == "523ب4"  # one view (3 x 12 nats) settled it
     calls.clear()
     monkeypatch.setattr(ocr.expert, "probs", reads(blank))  # it reads nothing in the first view
-    out, _, _, total = ocr._second_opinion(logps, texts, ll, rel, rel.sum(axis=0), views)
-    assert calls == [1, 2] and out[int(total.argmax())] == "523ب4"
+    out = ocr._second_opinion(logps, scored, views)
+    assert calls == [1, 2] and out.texts[int(out.total.argmax())] == "523ب4"

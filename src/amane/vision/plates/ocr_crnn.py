@@ -19,6 +19,7 @@ import logging
 import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -126,6 +127,25 @@ class CrnnOCRConfig(BaseModel):
 
 _Decoded = tuple[PlateRead, dict[str, tuple[str, float]]]
 """A view's read and the format-constrained plates it weighed (:meth:`CrnnPlateOCR._decode`)."""
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """Candidate plates and their evidence: in each view (views, texts), that floored below each view's
+    favourite, and the total each candidate is picked by (the floored sum, plus the expert's share)."""
+
+    texts: list[str]
+    ll: npt.NDArray[np.float64]
+    rel: npt.NDArray[np.float64]
+    total: npt.NDArray[np.float64]
+
+    @property
+    def lead(self) -> float:
+        """How far the best candidate leads the next (infinite when it is the only one)."""
+        if len(self.total) == 1:
+            return math.inf
+        ranked = np.sort(self.total)[::-1]
+        return float(ranked[0] - ranked[1])
 
 
 class CrnnPlateOCR:
@@ -320,13 +340,7 @@ class CrnnPlateOCR:
         """How far the best candidate plate leads the next in summed, floored evidence (:meth:`pick`);
         0 when no view read a plate of the formats, infinite when there is one candidate."""
         scored = self._candidates(logps, [r for r, _ in decoded], [f for _, f in decoded])
-        if scored is None:
-            return 0.0
-        total = scored[3]
-        if len(total) == 1:
-            return math.inf
-        ranked = np.sort(total)[::-1]
-        return float(ranked[0] - ranked[1])
+        return 0.0 if scored is None else scored.lead
 
     def _valid(self, read: PlateRead) -> bool:
         return any(FORMATS[f].accepts(read.text) for f in self.config.formats)
@@ -347,10 +361,10 @@ class CrnnPlateOCR:
         scored = self._candidates(logps, reads, constrained)
         if scored is None:  # no view read a plate of the formats: not one of theirs (e.g. a Latin plate)
             return self.combine(reads)
-        texts, ll, rel, total = scored
         if self.expert is not None and second:
-            texts, ll, rel, total = self._second_opinion(logps, texts, ll, rel, total, second)
-        k = int(total.argmax())
+            scored = self._second_opinion(logps, scored, second)
+        texts, ll, rel = scored.texts, scored.ll, scored.rel
+        k = int(scored.total.argmax())
         text = texts[k]
         posterior = np.exp(rel - rel.max(axis=1, keepdims=True))
         posterior /= posterior.sum(axis=1, keepdims=True)
@@ -364,10 +378,9 @@ class CrnnPlateOCR:
         logps: npt.NDArray[np.float32],
         reads: list[PlateRead],
         constrained: list[dict[str, tuple[str, float]]] | None = None,
-    ) -> tuple[list[str], npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
-        """The valid plates the views read (freely or constrained), their evidence in each view, that
-        evidence floored below each view's favourite, and its sum; None when no view read a plate of
-        the formats or the evidence vote is off (``evidence_floor`` 0)."""
+    ) -> _Scored | None:
+        """The valid plates the views read (freely or constrained), scored by their evidence; None when
+        no view read a plate of the formats or the evidence vote is off (``evidence_floor`` 0)."""
         candidates = {r.text for r in reads if r.text and self._valid(r)}
         if not candidates or self.config.evidence_floor <= 0:
             return None
@@ -375,9 +388,11 @@ class CrnnPlateOCR:
         for fit in fits:
             candidates.update(text for text, _ in fit.values() if text)
         texts = sorted(candidates)
-        ll = self._evidence(logps, texts)
+        return self._scored(texts, self._evidence(logps, texts))
+
+    def _scored(self, texts: list[str], ll: npt.NDArray[np.float64]) -> _Scored:
         rel = np.maximum(ll - ll.max(axis=1, keepdims=True), -self.config.evidence_floor)
-        return texts, ll, rel, rel.sum(axis=0)
+        return _Scored(texts, ll, rel, rel.sum(axis=0))
 
     def _evidence(self, logps: npt.NDArray[np.float32], texts: list[str]) -> npt.NDArray[np.float64]:
         """CTC log-likelihood of each text in each view: (views, texts)."""
@@ -385,50 +400,32 @@ class CrnnPlateOCR:
         labels = [[index[c] for c in t] for t in texts]
         return log_likelihoods(logps, labels)
 
-    def _second_opinion(
-        self,
-        logps: npt.NDArray[np.float32],
-        texts: list[str],
-        ll: npt.NDArray[np.float64],
-        rel: npt.NDArray[np.float64],
-        total: npt.NDArray[np.float64],
-        views: list[Image],
-    ) -> tuple[list[str], npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    def _second_opinion(self, logps: npt.NDArray[np.float32], scored: _Scored, views: list[Image]) -> _Scored:
         """When the CRNN's favourite leads another candidate by less than the expert's gate: the serials
         and regions the expert reads, each put in the CRNN's three best candidates, join the valid ones, and
         each candidate's total gains the expert's weighted, floored evidence over its ``views``: the first
         view alone when that brings the lead to the gate, else all of them (the same pick, for less work)."""
         assert self.expert is not None
-        cfg = self.expert.config
-        ranked = np.sort(total)[::-1]
-        if len(texts) == 1 or ranked[0] - ranked[1] >= cfg.gate:  # every view agrees, or near enough
-            return texts, ll, rel, total
-        # its first view alone, when that settles it (the lead reaches the gate); else all of them
+        gate = self.expert.config.gate
+        if scored.lead >= gate:  # every view agrees, or near enough
+            return scored
         probs = [p for p in self.expert.probs(views[:1]) if self.expert.sees_text(p)]
         if probs:
-            weighed = self._weighed(logps, texts, ll, rel, total, probs)
-            after = np.sort(weighed[3])[::-1]
-            if len(views) == 1 or after[0] - after[1] >= cfg.gate:
+            weighed = self._weighed(logps, scored, probs)
+            if len(views) == 1 or weighed.lead >= gate:
                 return weighed
         probs += [p for p in self.expert.probs(views[1:]) if self.expert.sees_text(p)]
-        if not probs:
-            return texts, ll, rel, total
-        return self._weighed(logps, texts, ll, rel, total, probs)
+        return self._weighed(logps, scored, probs) if probs else scored
 
     def _weighed(
-        self,
-        logps: npt.NDArray[np.float32],
-        texts: list[str],
-        ll: npt.NDArray[np.float64],
-        rel: npt.NDArray[np.float64],
-        total: npt.NDArray[np.float64],
-        probs: list[npt.NDArray[np.float32]],
-    ) -> tuple[list[str], npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        """The candidates with those the expert's reads (``probs``) add, and their totals with its
-        weighted, floored evidence."""
+        self, logps: npt.NDArray[np.float32], scored: _Scored, probs: list[npt.NDArray[np.float32]]
+    ) -> _Scored:
+        """The candidates with those the expert's reads (``probs``) add, their totals with its weighted,
+        floored evidence."""
         assert self.expert is not None
         cfg = self.expert.config
-        top = [texts[i] for i in np.argsort(-total)[:3]]
+        texts = scored.texts
+        top = [texts[i] for i in np.argsort(-scored.total)[:3]]
         extra: set[str] = set()
         for p in probs:
             serials, regions = self.expert.serials(p), self.expert.regions(p)
@@ -440,15 +437,13 @@ class CrnnPlateOCR:
                     extra.update(text[: tail.start()] + region for region in regions)
         new = sorted(t for t in extra - set(texts) if self._valid(PlateRead(t, 1.0)))
         if new:
-            texts = texts + new
-            ll = np.concatenate([ll, self._evidence(logps, new)], axis=1)
-            rel = np.maximum(ll - ll.max(axis=1, keepdims=True), -self.config.evidence_floor)
-            total = rel.sum(axis=0)
+            ll = np.concatenate([scored.ll, self._evidence(logps, new)], axis=1)
+            scored = self._scored(texts + new, ll)
         widths = sorted({p.shape[0] for p in probs})  # views of one batch share a width: one pass each
         batches = [np.stack([p for p in probs if p.shape[0] == w]) for w in widths]
-        score = np.concatenate([self.expert.log_likelihoods(b, texts) for b in batches])  # (views, texts)
+        score = np.concatenate([self.expert.log_likelihoods(b, scored.texts) for b in batches])
         support = np.maximum(score - score.max(axis=1, keepdims=True), -cfg.floor).sum(axis=0)
-        return texts, ll, rel, total + cfg.weight * support
+        return _Scored(scored.texts, scored.ll, scored.rel, scored.total + cfg.weight * support)
 
     def combine(self, reads: list[PlateRead]) -> PlateRead:
         """One read from the reads of several views of a plate (character-level vote)."""
