@@ -53,12 +53,30 @@ def log_likelihoods(
         labels[i, : len(text)] = text
     skip = np.zeros((n, longest), dtype=bool)
     skip[:, 1:] = labels[:, 1:] != labels[:, :-1]
-    # (views, T, n, longest) -> (views * n, T, longest): every text in every view is one row
-    emissions = np.transpose(views[:, :, labels], (0, 2, 1, 3)).reshape(v * n, views.shape[1], longest)
-    blank = np.repeat(views[:, :, 0], n, axis=0)
-    lengths = np.tile(np.array([len(t) for t in texts]), v)
-    out = forward(blank, emissions, lengths, np.tile(skip, (v, 1))).reshape(v, n)
+    emissions = np.transpose(views[:, :, labels], (0, 2, 1, 3))  # (views, n, T, longest)
+    out = forward_views(views[:, :, 0], emissions, np.array([len(t) for t in texts]), skip)
     return out[0] if lp.ndim == 2 else out
+
+
+def forward_views(
+    blank: npt.NDArray[np.floating],
+    emissions: npt.NDArray[np.floating],
+    lengths: npt.NDArray[np.integer],
+    skip: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.float64]:
+    """:func:`forward` of the same ``n`` sequences in each of several views, in one pass: ``blank``
+    (views, T), ``emissions`` (views, n, T, L), ``lengths`` (n,), ``skip`` (n, L); returns (views, n).
+
+    >>> import numpy as np
+    >>> blank = np.log(np.array([[0.1, 0.8, 0.1]]))
+    >>> em = np.log(np.array([[[[0.9, 0.0], [0.1, 0.1], [0.0, 0.8]]]]) + 1e-12)
+    >>> np.round(np.exp(forward_views(blank, em, np.array([2]), np.array([[False, True]]))), 3).tolist()
+    [[0.737]]
+    """
+    views, n, columns, longest = emissions.shape
+    flat = forward(np.repeat(blank, n, axis=0), emissions.reshape(views * n, columns, longest),
+                   np.tile(lengths, views), np.tile(skip, (views, 1)))
+    return flat.reshape(views, n)
 
 
 def forward(

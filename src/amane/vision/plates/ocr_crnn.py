@@ -292,17 +292,18 @@ class CrnnPlateOCR:
         logps = self.logp(own + rows)
         single, decoded = logps[: len(own)], [self._decode(x) for x in logps[: len(own)]]
         turned: tuple[npt.NDArray[np.float32], list[_Decoded]] | None = None
+        scored: _Scored | None = None  # the own views' candidates, kept when no extra view joins them
         extra: list[Image] = []
-        if callable(extra_views) and self.config.extra_views_gate >= 1000:
-            extra = extra_views()
-        elif callable(extra_views):
+        if callable(extra_views) and self.config.extra_views_gate < 1000:
             if self._plate_read(decoded):
                 turned = self._turned(crop)
-            if self._lead(np.concatenate([single, turned[0]]) if turned else single,
-                          decoded + (turned[1] if turned else [])) < self.config.extra_views_gate:
-                extra = extra_views()
+            seen = decoded + (turned[1] if turned else [])
+            scored = self._candidates(np.concatenate([single, turned[0]]) if turned else single,
+                                      [r for r, _ in seen], [f for _, f in seen])
+            if (0.0 if scored is None else scored.lead) < self.config.extra_views_gate:
+                extra, scored = extra_views(), None
         else:
-            extra = list(extra_views or [])
+            extra = extra_views() if callable(extra_views) else list(extra_views or [])
         if extra:
             more = self.logp(extra)
             single = np.concatenate([single, more])
@@ -313,7 +314,7 @@ class CrnnPlateOCR:
             single = np.concatenate([single, turned[0]])
             decoded += turned[1]
         second = [*bands[::-1], *extra[:1]]  # the levelled band first, when there is one
-        best = self.pick(single, [r for r, _ in decoded], [f for _, f in decoded], second)
+        best = self.pick(single, [r for r, _ in decoded], [f for _, f in decoded], second, scored)
         top, bottom = [self.decode(x) for x in logps[len(own) :]] if two_row else (None, None)
         if top is not None and bottom is not None and top.text and bottom.text:
             two = PlateRead(
@@ -336,12 +337,6 @@ class CrnnPlateOCR:
         logps = self.logp(self.turned(crop))
         return logps, [self._decode(x) for x in logps]
 
-    def _lead(self, logps: npt.NDArray[np.float32], decoded: list[_Decoded]) -> float:
-        """How far the best candidate plate leads the next in summed, floored evidence (:meth:`pick`);
-        0 when no view read a plate of the formats, infinite when there is one candidate."""
-        scored = self._candidates(logps, [r for r, _ in decoded], [f for _, f in decoded])
-        return 0.0 if scored is None else scored.lead
-
     def _valid(self, read: PlateRead) -> bool:
         return any(FORMATS[f].accepts(read.text) for f in self.config.formats)
 
@@ -351,14 +346,17 @@ class CrnnPlateOCR:
         reads: list[PlateRead],
         constrained: list[dict[str, tuple[str, float]]] | None = None,
         second: list[Image] | None = None,
+        scored: _Scored | None = None,
     ) -> PlateRead:
         """One read from several views of a plate: among the valid plates the views read (freely or
         constrained to a format), the one with the most CTC evidence summed over all views, each view's
         support floored at ``evidence_floor`` below its own favourite (a view of the wrong text line
         cannot veto); with no valid candidate, a character vote (:meth:`combine`). ``constrained``:
         each view's :meth:`constrained` when already known. ``second``: views for the second expert,
-        consulted when the best candidate's lead is under its gate (:meth:`_second_opinion`)."""
-        scored = self._candidates(logps, reads, constrained)
+        consulted when the best candidate's lead is under its gate (:meth:`_second_opinion`). ``scored``:
+        the candidates of these views when already scored."""
+        if scored is None:
+            scored = self._candidates(logps, reads, constrained)
         if scored is None:  # no view read a plate of the formats: not one of theirs (e.g. a Latin plate)
             return self.combine(reads)
         if self.expert is not None and second:

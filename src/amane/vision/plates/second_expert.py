@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from amane.core.plates import MOROCCAN_LETTERS
 from amane.vision.plates.base import Image
-from amane.vision.plates.ctc import forward
+from amane.vision.plates.ctc import forward_views
 
 _PLATE = re.compile(r"^(\d+)(\D+)(\d+)$")
 _LEADING_DIGITS = re.compile(r"\d+")
@@ -223,14 +223,10 @@ class SecondExpert:
         remap = np.empty(n_classes + 3, dtype=np.int64)
         remap[used] = np.arange(len(used))
         remap[n_classes:] = len(used) + np.arange(3)
-        n_views, steps, n_var = len(views), views.shape[1], len(variants)
-        em = np.transpose(cols[:, :, remap[slots]], (0, 2, 1, 3)).reshape(n_views * n_var, steps, longest)
-        blank = np.repeat(logp[:, :, 0], n_var, axis=0)
-        lengths = np.tile(np.array([len(v) for v in variants]), n_views)
-        scores = forward(blank, em, lengths, np.tile(skip, (n_views, 1))).reshape(n_views, n_var)
-        best = np.full((n_views, len(texts)), -1e30)
-        for k in range(n_views):
-            np.maximum.at(best[k], np.array(owner), scores[k])
+        em = np.transpose(cols[:, :, remap[slots]], (0, 2, 1, 3))  # (views, variants, T, slots)
+        scores = forward_views(logp[:, :, 0], em, np.array([len(v) for v in variants]), skip)
+        best = np.full((len(views), len(texts)), -1e30)
+        np.maximum.at(best, (np.arange(len(views))[:, None], np.array(owner)[None, :]), scores)
         return best[0] if p.ndim == 2 else best
 
 
