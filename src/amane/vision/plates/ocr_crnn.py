@@ -34,6 +34,7 @@ from amane.vision.plates.base import Image, PlateRead
 from amane.vision.plates.ctc import log_likelihoods
 from amane.vision.plates.deskew import deskew, rotate
 from amane.vision.plates.formats import MOROCCO, PlateFormat, constrained_decode, path_score
+from amane.vision.plates.plate_quad import flat_plates
 from amane.vision.plates.second_expert import SecondExpert, SecondExpertConfig
 from amane.vision.plates.voting import vote
 
@@ -78,6 +79,11 @@ class CrnnOCRConfig(BaseModel):
     deskew: bool = Field(True, description="Also read rolled crops levelled (projection-profile skew)")
     deskew_min_degrees: float = Field(
         2.0, ge=0.0, le=20.0, description="Crops rolled less than this are read as they are"
+    )
+    flat_plate: bool = Field(
+        True,
+        description="Also read the plate's ground found in the crop warped flat (perspective undone, "
+        "amane.vision.plates.plate_quad); the second expert reads this view first",
     )
     turns: list[float] = Field(
         default_factory=lambda: [-8.0, -4.0, 4.0, 8.0],
@@ -212,9 +218,7 @@ class CrnnPlateOCR:
         """CTC decoding of one (T, classes) array: greedy, unless a country format fits nearly as well."""
         return self._decode(logp)[0]
 
-    def _decode(
-        self, logp: npt.NDArray[np.float32]
-    ) -> tuple[PlateRead, dict[str, tuple[str, float]]]:
+    def _decode(self, logp: npt.NDArray[np.float32]) -> tuple[PlateRead, dict[str, tuple[str, float]]]:
         """:meth:`decode`, and the :meth:`constrained` plates it weighed (for :meth:`pick`)."""
         read = self._greedy(logp)
         free = path_score(logp)
@@ -254,8 +258,10 @@ class CrnnPlateOCR:
 
     def views(self, crop: Image) -> tuple[list[Image], list[Image]]:
         """The crop, and where they differ from it: its text band (a loose crop, much taller than a
-        plate line) and both levelled (a rolled crop, :mod:`~amane.vision.plates.deskew`); and the
-        text bands (of the crop, and of the levelled crop when it differs), for the second expert."""
+        plate line), both levelled (a rolled crop, :mod:`~amane.vision.plates.deskew`) and the plate's
+        ground warped flat (:mod:`~amane.vision.plates.plate_quad`); and for the second expert, best
+        last: the text bands (of the crop, and of the levelled crop when it differs) and the flat
+        plate."""
         h, w = crop.shape[:2]
         out = [crop]
         bands = [text_band(crop)]
@@ -266,6 +272,10 @@ class CrnnPlateOCR:
             if angle:
                 bands.append(text_band(levelled))
                 out += [levelled, bands[-1]]
+        if self.config.flat_plate:
+            flat = flat_plates(crop)
+            out += flat
+            bands += flat
         return out, bands
 
     def turned(self, crop: Image) -> list[Image]:
@@ -298,8 +308,11 @@ class CrnnPlateOCR:
             if self._plate_read(decoded):
                 turned = self._turned(crop)
             seen = decoded + (turned[1] if turned else [])
-            scored = self._candidates(np.concatenate([single, turned[0]]) if turned else single,
-                                      [r for r, _ in seen], [f for _, f in seen])
+            scored = self._candidates(
+                np.concatenate([single, turned[0]]) if turned else single,
+                [r for r, _ in seen],
+                [f for _, f in seen],
+            )
             if (0.0 if scored is None else scored.lead) < self.config.extra_views_gate:
                 extra, scored = extra_views(), None
         else:
@@ -313,7 +326,7 @@ class CrnnPlateOCR:
         if turned is not None:
             single = np.concatenate([single, turned[0]])
             decoded += turned[1]
-        second = [*bands[::-1], *extra[:1]]  # the levelled band first, when there is one
+        second = [*bands[::-1], *extra[:1]]  # the flat plate, else the levelled band first
         best = self.pick(single, [r for r, _ in decoded], [f for _, f in decoded], second, scored)
         top, bottom = [self.decode(x) for x in logps[len(own) :]] if two_row else (None, None)
         if top is not None and bottom is not None and top.text and bottom.text:
