@@ -5,4 +5,5 @@ from __future__ import annotations
 import importlib.util
 
 # Training scripts need PyTorch, a training-time extra (`make train-deps`) that CI and users don't install.
-collect_ignore = [] if importlib.util.find_spec("torch") else ["src/amane/vision/plates/train.py"]
+_TRAINING = ["src/amane/vision/plates/train.py", "src/amane/vision/plates/train_letters.py"]
+collect_ignore = [] if importlib.util.find_spec("torch") else _TRAINING

@@ -22,10 +22,10 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 import numpy.typing as npt
-import onnxruntime as ort
 from pydantic import BaseModel, ConfigDict, Field
 
 from amane.vision.plates.base import Image
+from amane.vision.plates.onnx_cpu import cpu_session
 
 logger = logging.getLogger(__name__)
 
@@ -113,11 +113,7 @@ class PlateLocalizer:
 
     def __init__(self, config: LocalizerConfig | None = None) -> None:
         self.config = config or LocalizerConfig()
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = self.config.threads
-        opts.inter_op_num_threads = 1
-        path = self.config.model_path or _default_det_model()
-        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.session = cpu_session(self.config.model_path or _default_det_model(), self.config.threads)
         self.input_name = self.session.get_inputs()[0].name
 
     def find(

@@ -26,7 +26,6 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 import numpy.typing as npt
-import onnxruntime as ort
 from pydantic import BaseModel, ConfigDict, Field
 
 from amane.core.plates import MOROCCAN_LETTERS, normalize_plate
@@ -34,6 +33,8 @@ from amane.vision.plates.base import Image, PlateRead
 from amane.vision.plates.ctc import log_likelihoods
 from amane.vision.plates.deskew import deskew, rotate
 from amane.vision.plates.formats import MOROCCO, PlateFormat, constrained_decode, path_score
+from amane.vision.plates.letter_expert import LetterExpert, LetterExpertConfig
+from amane.vision.plates.onnx_cpu import cpu_session, model_metadata
 from amane.vision.plates.plate_quad import flat_plates
 from amane.vision.plates.second_expert import SecondExpert, SecondExpertConfig
 from amane.vision.plates.voting import vote
@@ -120,6 +121,11 @@ class CrnnOCRConfig(BaseModel):
         description="A general text recogniser that weighs the candidate plates when the views leave "
         "the CRNN unsure (its digits; see amane.vision.plates.second_expert). None: off",
     )
+    letter_expert: LetterExpertConfig | None = Field(
+        default_factory=LetterExpertConfig,
+        description="A classifier of the series letter alone, on the flat plate, that weighs the "
+        "candidates by their letter (amane.vision.plates.letter_expert). None: off",
+    )
     extra_views_gate: float = Field(
         40.0,
         ge=0.0,
@@ -161,22 +167,16 @@ class CrnnPlateOCR:
 
     def __init__(self, config: CrnnOCRConfig | None = None) -> None:
         self.config = config or CrnnOCRConfig()
-        meta_path = self.config.model_path.with_suffix(".json")
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except OSError as err:
-            raise FileNotFoundError(f"plate model metadata not found: {meta_path}") from err
+        meta = model_metadata(self.config.model_path, "plate model")
         self.charset: str = meta["charset"]
         self.input_h, self.input_w = int(meta["input_h"]), int(meta["input_w"])
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = self.config.threads
-        opts.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(
-            str(self.config.model_path), opts, providers=["CPUExecutionProvider"]
-        )
+        self.session = cpu_session(self.config.model_path, self.config.threads)
         self.expert: SecondExpert | None = None
         if self.config.second_expert is not None and self.config.second_expert.gate > 0:
             self.expert = SecondExpert(self.config.second_expert)
+        self.letter_expert: LetterExpert | None = None
+        if self.config.letter_expert is not None and self.config.letter_expert.weight > 0:
+            self.letter_expert = LetterExpert(self.config.letter_expert)
 
     def preprocess(self, crop: Image) -> npt.NDArray[np.float32]:
         """Grey, resized to the model input, scaled to [-1, 1]; shape (1, H, W)."""
@@ -258,10 +258,8 @@ class CrnnPlateOCR:
 
     def views(self, crop: Image) -> tuple[list[Image], list[Image]]:
         """The crop, and where they differ from it: its text band (a loose crop, much taller than a
-        plate line), both levelled (a rolled crop, :mod:`~amane.vision.plates.deskew`) and the plate's
-        ground warped flat (:mod:`~amane.vision.plates.plate_quad`); and for the second expert, best
-        last: the text bands (of the crop, and of the levelled crop when it differs) and the flat
-        plate."""
+        plate line) and both levelled (a rolled crop, :mod:`~amane.vision.plates.deskew`); and the
+        text bands (of the crop, and of the levelled crop when it differs), for the second expert."""
         h, w = crop.shape[:2]
         out = [crop]
         bands = [text_band(crop)]
@@ -272,10 +270,6 @@ class CrnnPlateOCR:
             if angle:
                 bands.append(text_band(levelled))
                 out += [levelled, bands[-1]]
-        if self.config.flat_plate:
-            flat = flat_plates(crop)
-            out += flat
-            bands += flat
         return out, bands
 
     def turned(self, crop: Image) -> list[Image]:
@@ -297,6 +291,8 @@ class CrnnPlateOCR:
         crop = shrink(crop, self.config.work_height)
         h, w = crop.shape[:2]
         own, bands = self.views(crop)
+        flat = flat_plates(crop) if self.config.flat_plate else []  # read last, by the expert first
+        own, bands = own + flat, bands + flat
         two_row = w / h < self.config.two_row_aspect
         rows = [crop[: int(h * 0.55)], crop[int(h * 0.42) :]] if two_row else []
         logps = self.logp(own + rows)
@@ -327,7 +323,8 @@ class CrnnPlateOCR:
             single = np.concatenate([single, turned[0]])
             decoded += turned[1]
         second = [*bands[::-1], *extra[:1]]  # the flat plate, else the levelled band first
-        best = self.pick(single, [r for r, _ in decoded], [f for _, f in decoded], second, scored)
+        letter = (flat[0], logps[len(own) - 1]) if flat else None
+        best = self.pick(single, [r for r, _ in decoded], [f for _, f in decoded], second, scored, letter)
         top, bottom = [self.decode(x) for x in logps[len(own) :]] if two_row else (None, None)
         if top is not None and bottom is not None and top.text and bottom.text:
             two = PlateRead(
@@ -360,6 +357,7 @@ class CrnnPlateOCR:
         constrained: list[dict[str, tuple[str, float]]] | None = None,
         second: list[Image] | None = None,
         scored: _Scored | None = None,
+        letter: tuple[Image, npt.NDArray[np.float32]] | None = None,
     ) -> PlateRead:
         """One read from several views of a plate: among the valid plates the views read (freely or
         constrained to a format), the one with the most CTC evidence summed over all views, each view's
@@ -367,13 +365,17 @@ class CrnnPlateOCR:
         cannot veto); with no valid candidate, a character vote (:meth:`combine`). ``constrained``:
         each view's :meth:`constrained` when already known. ``second``: views for the second expert,
         consulted when the best candidate's lead is under its gate (:meth:`_second_opinion`). ``scored``:
-        the candidates of these views when already scored."""
+        the candidates of these views when already scored. ``letter``: the flat plate and its
+        log-probabilities, for the letter expert (:mod:`~amane.vision.plates.letter_expert`)."""
         if scored is None:
             scored = self._candidates(logps, reads, constrained)
         if scored is None:  # no view read a plate of the formats: not one of theirs (e.g. a Latin plate)
             return self.combine(reads)
         if self.expert is not None and second:
             scored = self._second_opinion(logps, scored, second)
+        if self.letter_expert is not None and letter is not None:
+            support = self.letter_expert.support(*letter, self.charset, scored.texts)
+            scored = _Scored(scored.texts, scored.ll, scored.rel, scored.total + support)
         texts, ll, rel = scored.texts, scored.ll, scored.rel
         k = int(scored.total.argmax())
         text = texts[k]

@@ -19,6 +19,8 @@ head on: characters of one height and spacing from the first digit to the region
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +35,8 @@ _ASPECTS = (2.0, 8.0)
 """Width / height of a one-row plate's ground (a Moroccan plate is 520 x 110 mm: 4.7)."""
 _MAX_AREA = 0.95
 """A ground that fills the crop is the crop itself: already read as it is."""
+_LEVELS = (0.0, 0.3, 0.55)
+"""Thresholds tried, as a share of the way from Otsu's level to white."""
 _MIN_FILL = 0.6
 """The blob fills at least this share of its rotated bounding box (a plate, not a ragged glare)."""
 
@@ -50,11 +54,23 @@ def plate_quads(crop: Image, limit: int = 1) -> list[Quad]:
         else cv2.resize(grey, (max(1, round(w * scale)), _WORK_HEIGHT), interpolation=cv2.INTER_AREA)
     )
     small = cv2.GaussianBlur(small, (3, 3), 0)
-    _, ground = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    k = max(3, small.shape[0] // 8)
-    ground = cv2.morphologyEx(ground, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
-    contours, _ = cv2.findContours(ground, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    otsu, _ = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, small.shape[0] // 8),) * 2)
     found: list[tuple[float, Quad]] = []
+    for level in _LEVELS:  # a bright body panel may join the plate at Otsu's level: then try brighter
+        threshold = otsu + level * (255 - otsu)
+        ground: Any = cv2.morphologyEx((small > threshold).astype(np.uint8), cv2.MORPH_CLOSE, kernel)
+        found = [(area, quad / scale) for area, quad in _plate_shapes(ground)]
+        if found:
+            break
+    found.sort(key=lambda item: -item[0])
+    return [quad for _, quad in found[:limit]]
+
+
+def _plate_shapes(ground: npt.NDArray[np.uint8]) -> list[tuple[float, Quad]]:
+    """The plate-shaped blobs of a binary image, with their areas."""
+    contours, _ = cv2.findContours(ground, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    out: list[tuple[float, Quad]] = []
     for contour in contours:
         area = float(cv2.contourArea(contour))
         if not _MIN_AREA * ground.size <= area <= _MAX_AREA * ground.size:
@@ -63,10 +79,8 @@ def plate_quads(crop: Image, limit: int = 1) -> list[Quad]:
         long, short = max(rw, rh), max(1e-6, min(rw, rh))
         if not _ASPECTS[0] <= long / short <= _ASPECTS[1] or area < _MIN_FILL * long * short:
             continue
-        hull = cv2.convexHull(contour).reshape(-1, 2).astype(np.float32)
-        found.append((area, corners(hull) / scale))
-    found.sort(key=lambda item: -item[0])
-    return [quad for _, quad in found[:limit]]
+        out.append((area, corners(cv2.convexHull(contour).reshape(-1, 2).astype(np.float32))))
+    return out
 
 
 def corners(hull: npt.NDArray[np.float32]) -> Quad:

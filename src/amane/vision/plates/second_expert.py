@@ -32,12 +32,12 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 import numpy.typing as npt
-import onnxruntime as ort
 from pydantic import BaseModel, ConfigDict, Field
 
 from amane.core.plates import MOROCCAN_LETTERS
 from amane.vision.plates.base import Image
 from amane.vision.plates.ctc import forward_views
+from amane.vision.plates.onnx_cpu import cpu_session
 
 _PLATE = re.compile(r"^(\d+)(\D+)(\d+)$")
 _LEADING_DIGITS = re.compile(r"\d+")
@@ -106,10 +106,7 @@ class SecondExpert:
         path = self.config.model_path or _default_model()
         if not path.exists():
             raise FileNotFoundError(f"second-expert recogniser not found: {path}")
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = self.config.threads
-        opts.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.session = cpu_session(path, self.config.threads)
         meta = self.session.get_modelmeta().custom_metadata_map
         if "character" not in meta:
             raise ValueError(f"{path}: no 'character' list in the model metadata")
@@ -215,8 +212,11 @@ class SecondExpert:
         used = np.unique(np.concatenate([[0], slots[slots < n_classes]]))
         logp = np.log(views[:, :, used].astype(np.float64) + 1e-12)
         anything = np.log(np.clip(1.0 - views[:, :, 0].astype(np.float64), 1e-12, None))
-        bar = (np.log(views[:, :, self.bar].astype(np.float64).sum(axis=2) + 1e-12) if self.bar.size
-               else anything)
+        bar = (
+            np.log(views[:, :, self.bar].astype(np.float64).sum(axis=2) + 1e-12)
+            if self.bar.size
+            else anything
+        )
         cols = np.concatenate(
             [logp, anything[:, :, None], bar[:, :, None], np.full((*anything.shape, 1), -1e30)], axis=2
         )

@@ -148,6 +148,8 @@ class PlateRenderer:
         self.latin, self.arabic = latin, arabic
         self.plate_fonts = find_fonts(_PLATE_FONTS) or latin
         self._font_cache: dict[tuple[Path, int], ImageFont.FreeTypeFont] = {}
+        self.last_runs: list[tuple[str, float, float]] = []
+        """The text runs of the latest plate drawn and where they lie (text, left x, right x)."""
         self.layouts: list[tuple[float, Callable[[], Plate]]] = [
             (0.5, self.moroccan),
             (0.08, self.moroccan_temporary),
@@ -253,11 +255,13 @@ class PlateRenderer:
         else:
             scale_x = min(1.0, (w * 0.92) / max(total, 1))
             x = (w - total * scale_x) / 2
+        self.last_runs = []
         for i, layer in enumerate(layers):
             if scale_x < 1.0:
                 layer = layer.resize((max(1, int(layer.width * scale_x)), layer.height))
             y = (h - layer.height) / 2 + y_off * h + self.rng.uniform(-0.03, 0.03) * h
             img.paste(Image.new("RGB", layer.size, fg), (int(x), int(y)), layer)
+            self.last_runs.append((runs[i][0], int(x), int(x) + layer.width))
             x += layer.width
             if i < len(gaps):
                 if bars:

@@ -61,19 +61,20 @@ from amane.vision.plates.synth import INPUT_H, INPUT_W, PlateRenderer
 logger = logging.getLogger(__name__)
 
 
+def block(cin: int, cout: int) -> list[nn.Module]:
+    """3 x 3 convolution, batch norm, ReLU."""
+    return [
+        nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
+    ]
+
+
 class CRNN(nn.Module):  # type: ignore[misc]
     """Small VGG-style CNN, height pooled away, 1-D convolutions over width, per-column class scores."""
 
     def __init__(self, n_classes: int, hidden: int = 96) -> None:
         super().__init__()
-
-        def block(cin: int, cout: int) -> list[nn.Module]:
-            return [
-                nn.Conv2d(cin, cout, 3, padding=1, bias=False),
-                nn.BatchNorm2d(cout),
-                nn.ReLU(inplace=True),
-            ]
-
         self.cnn = nn.Sequential(
             nn.Conv2d(1, 16, 3, stride=2, padding=1, bias=False),
             nn.BatchNorm2d(16),

@@ -1,0 +1,121 @@
+"""A third opinion on the one character the other readers find hardest: the Moroccan series letter.
+
+The recogniser reads the whole plate at 32 rows, where a hamza is a few pixels and a separator bar
+with its bolt head can pass for a letter; PP-OCRv4 cannot read Arabic at all. This classifier looks
+at the letter alone: a square window of the flat plate (:mod:`~amane.vision.plates.plate_quad`),
+centred on the column where the recogniser puts its letter, read by a small CNN trained on rendered
+windows (:mod:`~amane.vision.plates.letter_synth`, :mod:`~amane.vision.plates.train_letters`). Its
+log-probabilities, floored, weigh the candidate plates by their letter.
+
+>>> import numpy as np
+>>> expert = LetterExpert(LetterExpertConfig())
+>>> scores = expert.classify(np.full((64, 300), 230, np.uint8), 150.0)
+>>> sorted(scores) == sorted(expert.classes)
+True
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field
+
+from amane.vision.plates.base import Image
+from amane.vision.plates.letter_synth import letter_window
+from amane.vision.plates.onnx_cpu import cpu_session, model_metadata
+
+MODEL_DIR = Path(__file__).parent / "models"
+
+
+class LetterExpertConfig(BaseModel):
+    """Configuration of the series-letter classifier."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["letter-cnn"] = "letter-cnn"
+    model_path: Path = Field(
+        MODEL_DIR / "plate_letter.onnx", description="ONNX model; metadata in the .json beside"
+    )
+    weight: float = Field(
+        4.0, ge=0.0, le=20.0, description="Weight of its log-probability against the recogniser's"
+    )
+    floor: float = Field(
+        6.0, ge=0.0, le=50.0, description="A letter's evidence is floored this far below the favourite's"
+    )
+    min_letter_mass: float = Field(
+        0.3,
+        ge=0.0,
+        le=1.0,
+        description="The recogniser must give a column at least this probability of some series letter "
+        "on the flat plate, else the window would be a guess",
+    )
+    offsets: list[float] = Field(
+        default_factory=lambda: [-0.12, 0.0, 0.12],
+        description="Windows read around the letter's column (plate heights); their log-probabilities "
+        "are averaged",
+    )
+
+    widths: list[float] = Field(
+        default_factory=lambda: [0.8, 1.2],
+        description="Window widths read at each offset (plate heights: the flat plate's outline may hold "
+        "more or less than the plate)",
+    )
+
+
+class LetterExpert:
+    """ONNX letter classifier."""
+
+    def __init__(self, config: LetterExpertConfig | None = None) -> None:
+        self.config = config or LetterExpertConfig()
+        meta = model_metadata(self.config.model_path, "letter model")
+        self.classes: str = meta["classes"]
+        self.session = cpu_session(self.config.model_path)
+
+    def classify(self, flat: Image, centre_x: float) -> dict[str, float]:
+        """Log-probability of each series letter for the letter around ``centre_x`` of a flat plate."""
+        grey: Any = flat if flat.ndim == 2 else cv2.cvtColor(flat, cv2.COLOR_BGR2GRAY)
+        h = grey.shape[0]
+        windows = [
+            letter_window(grey, centre_x + dx * h, width)
+            for dx in self.config.offsets
+            for width in self.config.widths
+        ]
+        batch = (np.stack(windows).astype(np.float32) / 127.5 - 1.0)[:, None]
+        logp: npt.NDArray[np.float32] = self.session.run(None, {"window": batch})[0]
+        mean = logp.mean(axis=0)
+        return {c: float(v) for c, v in zip(self.classes, mean, strict=True)}
+
+    def letter_column(self, logp: npt.NDArray[np.float32], charset: str) -> float | None:
+        """Where the recogniser (per-column log-probabilities ``logp``, (T, classes), blank 0) puts the
+        series letter, as a fraction of the width; None when no column holds enough letter mass."""
+        index = [charset.index(c) + 1 for c in self.classes if c in charset]
+        mass = np.exp(logp[:, index]).sum(axis=1)
+        t = int(mass.argmax())
+        if mass[t] < self.config.min_letter_mass:
+            return None
+        lo, hi = max(0, t - 1), min(len(mass), t + 2)  # the mass-weighted centre of the peak
+        centre = float((np.arange(lo, hi) * mass[lo:hi]).sum() / mass[lo:hi].sum())
+        return (centre + 0.5) / len(mass)
+
+    def support(
+        self, flat: Image, logp: npt.NDArray[np.float32], charset: str, texts: list[str]
+    ) -> npt.NDArray[np.float64]:
+        """Each candidate's weighted, floored letter evidence (0 for a candidate without a series letter,
+        and for all when the letter cannot be placed)."""
+        out = np.zeros(len(texts))
+        where = self.letter_column(logp, charset)
+        if where is None:
+            return out
+        scores = self.classify(flat, where * flat.shape[1])
+        best = max(scores.values())
+        for i, text in enumerate(texts):
+            letter = next((c for c in text if c in scores), None)
+            if letter is not None:
+                out[i] = self.config.weight * max(scores[letter] - best, -self.config.floor)
+            else:
+                out[i] = -self.config.weight * self.config.floor
+        return out

@@ -1,0 +1,150 @@
+"""Train the series-letter classifier on rendered letter windows and export it to ONNX.
+
+Training only: needs PyTorch (``make train-deps``), never imported at run time. The windows come from
+:mod:`amane.vision.plates.letter_synth` (rendered plates, nothing from ``../shared/data``). Reproduce the
+shipped model (``models/plate_letter.onnx``; ``plate_letter.json`` records the arguments)::
+
+    python -m amane.vision.plates.train_letters --seed 20261208 --samples 100000 --epochs 8 \\
+        --out src/amane/vision/plates/models
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import multiprocessing as mp
+import time
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from torch import nn
+
+from amane.vision.plates.letter_synth import SERIES_LETTERS, WINDOW, LetterWindows, batch
+from amane.vision.plates.train import block
+
+logger = logging.getLogger(__name__)
+
+
+class LetterNet(nn.Module):  # type: ignore[misc]
+    """A small VGG-style classifier of a 32 x 32 grey window."""
+
+    def __init__(self, n_classes: int = len(SERIES_LETTERS)) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            *block(1, 24),
+            nn.MaxPool2d(2),  # 16
+            *block(24, 48),
+            nn.MaxPool2d(2),  # 8
+            *block(48, 64),
+            *block(64, 64),
+            nn.MaxPool2d(2),  # 4
+            nn.Flatten(),
+            nn.Dropout(0.3),
+            nn.Linear(64 * 16, 128),
+            nn.ReLU(inplace=True),
+            nn.Linear(128, n_classes),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.log_softmax(self.net(x), dim=1)
+
+
+def _render(args: tuple[int, int, int]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+    seed, chunk_id, n = args
+    return batch(LetterWindows(np.random.default_rng([seed, chunk_id])), n)
+
+
+def render(
+    seed: int, n: int, workers: int, chunk: int = 500
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+    """``n`` windows rendered by ``workers`` processes (deterministic for a seed)."""
+    jobs = [(seed, i, min(chunk, n - i * chunk)) for i in range((n + chunk - 1) // chunk)]
+    with mp.get_context("spawn").Pool(workers) as pool:
+        parts = pool.map(_render, jobs)
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def _tensor(images: npt.NDArray[np.uint8]) -> torch.Tensor:
+    return torch.from_numpy(images).float().div_(127.5).sub_(1.0).unsqueeze(1)
+
+
+def train(args: argparse.Namespace) -> None:
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    start = time.time()
+    images, labels = render(args.seed, args.samples, args.workers)
+    held_images, held_labels = render(args.seed + 1, 2000, args.workers)
+    logger.info("rendered %d windows in %.0fs", len(labels), time.time() - start)
+    model = LetterNet()
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    steps = args.epochs * (len(labels) // args.batch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps)
+    rng = np.random.default_rng(args.seed)
+    x_all, y_all = _tensor(images), torch.from_numpy(labels)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=0.05)  # on log-probabilities: the same softmax
+    for epoch in range(args.epochs):
+        model.train()
+        order = torch.from_numpy(rng.permutation(len(labels)))
+        for i in range(len(labels) // args.batch):
+            idx = order[i * args.batch : (i + 1) * args.batch]
+            x = x_all[idx] * torch.from_numpy(rng.uniform(0.7, 1.2, (len(idx), 1, 1, 1))).float()
+            x = torch.roll(x.clamp_(-1, 1), int(rng.integers(-2, 3)), dims=3)
+            loss = loss_fn(model(x), y_all[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+        model.eval()
+        with torch.no_grad():
+            acc = (model(_tensor(held_images)).argmax(1).numpy() == held_labels).mean()
+        logger.info(
+            "epoch %d loss %.3f held-out accuracy %.3f %.0fs", epoch, loss.item(), acc, time.time() - start
+        )
+    export(model, Path(args.out), args, float(acc))
+
+
+def export(model: LetterNet, out: Path, args: argparse.Namespace, held_out: float) -> None:
+    """Write ``plate_letter.onnx`` and ``plate_letter.json`` (classes, input size, how it was made)."""
+    out.mkdir(parents=True, exist_ok=True)
+    torch.onnx.export(
+        model.eval(),
+        (torch.zeros(1, 1, WINDOW, WINDOW),),
+        str(out / "plate_letter.onnx"),
+        input_names=["window"],
+        output_names=["logp"],
+        dynamic_axes={"window": {0: "n"}, "logp": {0: "n"}},
+        opset_version=17,
+        dynamo=False,
+    )
+    meta = {
+        "classes": SERIES_LETTERS,
+        "window": WINDOW,
+        "normalise": "x / 127.5 - 1",
+        "held_out_render_accuracy": round(held_out, 4),
+        "args": vars(args),
+        "command": "python -m amane.vision.plates.train_letters "
+        + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k != "out"),
+    }
+    (out / "plate_letter.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1))
+    logger.info("exported %s", out / "plate_letter.onnx")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seed", type=int, default=20261207)
+    p.add_argument("--samples", type=int, default=120_000)
+    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--workers", type=int, default=2, help="render processes")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--out", default="src/amane/vision/plates/models")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    train(p.parse_args())
+
+
+if __name__ == "__main__":
+    main()

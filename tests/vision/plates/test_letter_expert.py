@@ -1,0 +1,66 @@
+"""The series-letter classifier: where it looks, what it reads on rendered windows, how it weighs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from amane.core.plates import CHARSET
+from amane.vision.plates.letter_expert import LetterExpert, LetterExpertConfig
+from amane.vision.plates.letter_synth import SERIES_LETTERS, WINDOW, LetterWindows, letter_window
+
+
+@pytest.fixture(scope="module")
+def expert() -> LetterExpert:
+    return LetterExpert(LetterExpertConfig())
+
+
+def _columns(letter_at: int | None, t: int = 32) -> np.ndarray:
+    """(T, classes) log-probabilities: blanks, and the letter ``ب`` at column ``letter_at``."""
+    probs = np.full((t, len(CHARSET) + 1), 1e-6)
+    probs[:, 0] = 1.0
+    if letter_at is not None:
+        probs[letter_at, 0] = 0.05
+        probs[letter_at, CHARSET.index("ب") + 1] = 0.95
+    return np.log(probs / probs.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_letter_column_is_where_the_recogniser_puts_a_letter(expert: LetterExpert) -> None:
+    where = expert.letter_column(_columns(20), CHARSET)
+    assert where is not None and abs(where - 20.5 / 32) < 0.01
+    assert expert.letter_column(_columns(None), CHARSET) is None
+
+
+def test_window_is_square_and_survives_the_plate_edge() -> None:
+    flat = np.full((64, 300), 200, np.uint8)
+    assert letter_window(flat, 150.0).shape == (WINDOW, WINDOW)
+    assert letter_window(flat, 2.0).shape == (WINDOW, WINDOW)  # runs off the left edge: edge repeated
+
+
+def test_it_reads_rendered_letters() -> None:
+    """The shipped model on windows it has not seen (another seed): most letters right."""
+    model = LetterExpert(LetterExpertConfig())
+    windows = LetterWindows(np.random.default_rng(99))
+    right = 0
+    for _ in range(60):
+        img, letter = windows.sample()
+        scores = model.classify(np.repeat(np.repeat(img, 2, axis=0), 2, axis=1), float(WINDOW))
+        right += max(scores, key=scores.__getitem__) == letter
+    assert right >= 45
+
+
+def test_support_weighs_candidates_by_their_letter(expert: LetterExpert) -> None:
+    """The favourite letter costs nothing, others up to weight x floor; no letter column, no say."""
+    windows = LetterWindows(np.random.default_rng(5))
+    img, letter = windows.sample()
+    flat = np.repeat(np.repeat(img, 2, axis=0), 2, axis=1)  # 64 x 64: the letter in the middle
+    scores = expert.classify(flat, 32.0)
+    favourite = max(scores, key=scores.__getitem__)
+    other = next(c for c in SERIES_LETTERS if c != favourite)
+    texts = [f"1234{favourite}6", f"1234{other}6", "123456WW"]
+    support = expert.support(flat, _columns(16), CHARSET, texts)
+    cfg = expert.config
+    assert support[0] == 0.0
+    assert -cfg.weight * cfg.floor <= support[1] < 0.0
+    assert support[2] == -cfg.weight * cfg.floor
+    assert not expert.support(flat, _columns(None), CHARSET, texts).any()
