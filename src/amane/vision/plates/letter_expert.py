@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,7 +26,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from amane.vision.plates.base import Image
-from amane.vision.plates.letter_synth import letter_window
+from amane.vision.plates.letter_synth import NONE, SERIES_LETTERS, letter_window
 from amane.vision.plates.onnx_cpu import cpu_session, model_metadata
 
 MODEL_DIR = Path(__file__).parent / "models"
@@ -41,7 +42,7 @@ class LetterExpertConfig(BaseModel):
         MODEL_DIR / "plate_letter.onnx", description="ONNX model; metadata in the .json beside"
     )
     weight: float = Field(
-        4.0, ge=0.0, le=20.0, description="Weight of its log-probability against the recogniser's"
+        6.0, ge=0.0, le=20.0, description="Weight of its log-probability against the recogniser's"
     )
     floor: float = Field(
         6.0, ge=0.0, le=50.0, description="A letter's evidence is floored this far below the favourite's"
@@ -59,6 +60,14 @@ class LetterExpertConfig(BaseModel):
         "are averaged",
     )
 
+    scan_step: float = Field(
+        0.35,
+        ge=0.0,
+        le=5.0,
+        description="Windows are also read across the whole flat plate this far apart (plate heights; "
+        "0: only at the recogniser's letter column), and the most letter-like one is read "
+        "(LetterExpert.support)",
+    )
     widths: list[float] = Field(
         default_factory=lambda: [0.8, 1.2],
         description="Window widths read at each offset (plate heights: the flat plate's outline may hold "
@@ -76,23 +85,33 @@ class LetterExpert:
         self.session = cpu_session(self.config.model_path)
 
     def classify(self, flat: Image, centre_x: float) -> dict[str, float]:
-        """Log-probability of each series letter for the letter around ``centre_x`` of a flat plate."""
+        """Log-probability of each class for the letter around ``centre_x`` of a flat plate."""
+        return dict(zip(self.classes, self.classify_at(flat, [centre_x])[0].tolist(), strict=True))
+
+    def classify_at(
+        self, flat: Image, xs: list[float], offsets: list[float] | None = None
+    ) -> npt.NDArray[np.float64]:
+        """Log-probabilities (len(xs), classes) of windows around each of ``xs``, each the mean over the
+        ``offsets`` (plate heights; default: the configured ones) and the configured widths; one batch."""
         grey: Any = flat if flat.ndim == 2 else cv2.cvtColor(flat, cv2.COLOR_BGR2GRAY)
         h = grey.shape[0]
         windows = [
-            letter_window(grey, centre_x + dx * h, width)
-            for dx in self.config.offsets
+            letter_window(grey, x + dx * h, width)
+            for x in xs
+            for dx in (self.config.offsets if offsets is None else offsets)
             for width in self.config.widths
         ]
         batch = (np.stack(windows).astype(np.float32) / 127.5 - 1.0)[:, None]
         logp: npt.NDArray[np.float32] = self.session.run(None, {"window": batch})[0]
-        mean = logp.mean(axis=0)
-        return {c: float(v) for c, v in zip(self.classes, mean, strict=True)}
+        out: npt.NDArray[np.float64] = (
+            logp.reshape(len(xs), -1, logp.shape[1]).mean(axis=1).astype(np.float64)
+        )
+        return out
 
     def letter_column(self, logp: npt.NDArray[np.float32], charset: str) -> float | None:
         """Where the recogniser (per-column log-probabilities ``logp``, (T, classes), blank 0) puts the
         series letter, as a fraction of the width; None when no column holds enough letter mass."""
-        index = [charset.index(c) + 1 for c in self.classes if c in charset]
+        index = [charset.index(c) + 1 for c in SERIES_LETTERS if c in charset]
         mass = np.exp(logp[:, index]).sum(axis=1)
         t = int(mass.argmax())
         if mass[t] < self.config.min_letter_mass:
@@ -104,18 +123,48 @@ class LetterExpert:
     def support(
         self, flat: Image, logp: npt.NDArray[np.float32], charset: str, texts: list[str]
     ) -> npt.NDArray[np.float64]:
-        """Each candidate's weighted, floored letter evidence (0 for a candidate without a series letter,
-        and for all when the letter cannot be placed)."""
+        """Each candidate's weighted letter evidence, floored below the best letter's (the floor for a
+        candidate without a series letter; 0 for all when the recogniser sees no letter on the flat plate).
+
+        A letter's evidence is its log-probability in the most letter-like window (the least "no letter")
+        among the one at the recogniser's letter column and those read across the plate ``scan_step``
+        apart: a separator bar with its bolt head may have taken the recogniser's letter column (the
+        real letter then reads as a ``1`` beside it)."""
         out = np.zeros(len(texts))
         where = self.letter_column(logp, charset)
         if where is None:
             return out
-        scores = self.classify(flat, where * flat.shape[1])
-        best = max(scores.values())
+        letters = sorted({c for text in texts for c in text if c in SERIES_LETTERS and c in self.classes})
+        if not letters:
+            return out - self.config.weight * self.config.floor
+        width, step = flat.shape[1], self.config.scan_step * flat.shape[0]
+        scores = self.classify_at(flat, [where * width])
+        if step > 0 and NONE in self.classes:
+            across = self.classify_at(flat, list(np.arange(step / 2, width, step)), offsets=[0.0])
+            scores = np.concatenate([scores, across])
+        scores -= np.logaddexp.reduce(scores, axis=1, keepdims=True)  # each window's mean, renormalised
+        at = int(scores[:, self.classes.index(NONE)].argmin()) if NONE in self.classes else 0
+        evidence = {c: float(scores[at, self.classes.index(c)]) for c in letters}
+        best = max(evidence.values())
         for i, text in enumerate(texts):
-            letter = next((c for c in text if c in scores), None)
-            if letter is not None:
-                out[i] = self.config.weight * max(scores[letter] - best, -self.config.floor)
-            else:
-                out[i] = -self.config.weight * self.config.floor
+            letter = next((c for c in text if c in evidence), None)
+            gap = best - evidence[letter] if letter is not None else math.inf
+            out[i] = -self.config.weight * min(gap, self.config.floor)
+        return out
+        letters = sorted({c for text in texts for c in text if c in SERIES_LETTERS and c in self.classes})
+        if not letters:
+            return out - self.config.weight * self.config.floor
+        xs = [where * flat.shape[1]]
+        if self.config.per_letter_columns:
+            xs += [
+                (int(logp[:, charset.index(c) + 1].argmax()) + 0.5) / len(logp) * flat.shape[1]
+                for c in letters
+            ]
+        scores = self.classify_at(flat, xs)
+        evidence = {c: float(scores[:, self.classes.index(c)].max()) for c in letters}
+        best = max(evidence.values())
+        for i, text in enumerate(texts):
+            letter = next((c for c in text if c in evidence), None)
+            gap = best - evidence[letter] if letter is not None else math.inf
+            out[i] = -self.config.weight * min(gap, self.config.floor)
         return out

@@ -10,7 +10,7 @@ compressed and noised.
 >>> import numpy as np
 >>> windows = LetterWindows(np.random.default_rng(1))
 >>> img, letter = windows.sample()
->>> img.shape, letter in SERIES_LETTERS
+>>> img.shape, letter in CLASSES
 ((32, 32), True)
 """
 
@@ -26,7 +26,11 @@ from amane.vision.plates.plate_quad import grow
 from amane.vision.plates.synth import Grey, PlateRenderer
 
 SERIES_LETTERS = "أبدهوط"
-"""The classes, in output order: the series letters of standard Moroccan plates."""
+"""The series letters of standard Moroccan plates."""
+NONE = "-"
+"""The class of a window centred on no letter (a digit, a bar, the plate's edge)."""
+CLASSES = SERIES_LETTERS + NONE
+"""The classifier's classes, in output order."""
 WINDOW = 32
 """Side of a window (pixels) as the classifier reads it."""
 FLAT_HEIGHT = 64
@@ -50,10 +54,12 @@ def letter_window(flat: Grey, centre_x: float, width: float = 1.0) -> Grey:
 
 
 class LetterWindows:
-    """Endless letter windows with their letter."""
+    """Endless letter windows with their letter; ``none_share`` of them centred clear of the letter and
+    labelled :data:`NONE`."""
 
-    def __init__(self, rng: np.random.Generator) -> None:
+    def __init__(self, rng: np.random.Generator, none_share: float = 0.0) -> None:
         self.rng = rng
+        self.none_share = none_share
         self.renderer = PlateRenderer(rng)
 
     def sample(self) -> tuple[Grey, str]:
@@ -72,7 +78,11 @@ class LetterWindows:
         corners = np.array([[pad, pad], [pad + w, pad], [pad + w, pad + h], [pad, pad + h]], np.float32)
         found = corners + rng.normal(0, 1, (4, 2)).astype(np.float32) * [0.012 * w, 0.05 * h]
         # the outline found is sometimes a band inside the plate, sometimes the plate with its holder
-        quad = grow(found, _MARGIN[0] + rng.uniform(-0.04, 0.15), _MARGIN[1] + rng.uniform(-0.2, 0.4))
+        # or a bright panel above or below it: the letter need not sit mid-height in the window
+        quad = grow(found, _MARGIN[0] + rng.uniform(-0.04, 0.15), _MARGIN[1])
+        down = (quad[3] + quad[2] - quad[0] - quad[1]) / 2
+        quad[:2] -= rng.uniform(-0.15, 0.6) * down
+        quad[2:] += rng.uniform(-0.15, 0.6) * down
         out_w = round(
             FLAT_HEIGHT * float(np.linalg.norm(quad[1] - quad[0])) / float(np.linalg.norm(quad[3] - quad[0]))
         )
@@ -86,10 +96,21 @@ class LetterWindows:
         )
         grey = self.renderer._light(cv2.cvtColor(flat_rgb, cv2.COLOR_RGB2GRAY).astype(np.float32))
         flat = self._camera(np.clip(grey, 0, 255).astype(np.uint8))
+        width = float(rng.uniform(0.45, 1.6))
         x = float(centre[0, 0, 0]) + float(np.clip(rng.normal(0, 0.12), -0.3, 0.3)) * FLAT_HEIGHT
-        window = letter_window(flat, x, float(rng.uniform(0.6, 1.6))).astype(np.float32)
+        label = glyph[0]
+        if rng.random() < self.none_share:  # a digit, a bar or the plate's edge, clear of the letter
+            clear = (0.55 * width + 0.5 * (right - left) / h) * FLAT_HEIGHT
+            for _ in range(10):
+                at = cv2.perspectiveTransform(
+                    np.array([[[pad + rng.uniform(0, w), pad + h / 2]]], np.float32), m
+                )
+                if abs(float(at[0, 0, 0]) - float(centre[0, 0, 0])) > clear:
+                    x, label = float(at[0, 0, 0]), NONE
+                    break
+        window = letter_window(flat, x, width).astype(np.float32)
         window += rng.normal(0, rng.uniform(0, 6), window.shape)
-        return np.clip(window, 0, 255).astype(np.uint8), glyph[0]
+        return np.clip(window, 0, 255).astype(np.uint8), label
 
     def _camera(self, flat: Grey) -> Grey:
         """The flat plate as a road camera saw it: shrunk to 12 to 64 rows, blurred, compressed, enlarged
@@ -113,4 +134,4 @@ class LetterWindows:
 def batch(windows: LetterWindows, n: int) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
     """``n`` windows and their class indices."""
     pairs = [windows.sample() for _ in range(n)]
-    return np.stack([p[0] for p in pairs]), np.array([SERIES_LETTERS.index(p[1]) for p in pairs])
+    return np.stack([p[0] for p in pairs]), np.array([CLASSES.index(p[1]) for p in pairs])

@@ -4,7 +4,7 @@ Training only: needs PyTorch (``make train-deps``), never imported at run time. 
 :mod:`amane.vision.plates.letter_synth` (rendered plates, nothing from ``../shared/data``). Reproduce the
 shipped model (``models/plate_letter.onnx``; ``plate_letter.json`` records the arguments)::
 
-    python -m amane.vision.plates.train_letters --seed 20261208 --samples 100000 --epochs 8 \\
+    python -m amane.vision.plates.train_letters --seed 20261209 --samples 150000 --epochs 10 \\
         --out src/amane/vision/plates/models
 """
 
@@ -22,7 +22,7 @@ import numpy.typing as npt
 import torch
 from torch import nn
 
-from amane.vision.plates.letter_synth import SERIES_LETTERS, WINDOW, LetterWindows, batch
+from amane.vision.plates.letter_synth import CLASSES, WINDOW, LetterWindows, batch
 from amane.vision.plates.train import block
 
 logger = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 class LetterNet(nn.Module):  # type: ignore[misc]
     """A small VGG-style classifier of a 32 x 32 grey window."""
 
-    def __init__(self, n_classes: int = len(SERIES_LETTERS)) -> None:
+    def __init__(self, n_classes: int = len(CLASSES)) -> None:
         super().__init__()
         self.net = nn.Sequential(
             *block(1, 24),
@@ -52,16 +52,16 @@ class LetterNet(nn.Module):  # type: ignore[misc]
         return torch.log_softmax(self.net(x), dim=1)
 
 
-def _render(args: tuple[int, int, int]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
-    seed, chunk_id, n = args
-    return batch(LetterWindows(np.random.default_rng([seed, chunk_id])), n)
+def _render(args: tuple[int, int, int, float]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+    seed, chunk_id, n, none_share = args
+    return batch(LetterWindows(np.random.default_rng([seed, chunk_id]), none_share), n)
 
 
 def render(
-    seed: int, n: int, workers: int, chunk: int = 500
+    seed: int, n: int, workers: int, none_share: float, chunk: int = 500
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
     """``n`` windows rendered by ``workers`` processes (deterministic for a seed)."""
-    jobs = [(seed, i, min(chunk, n - i * chunk)) for i in range((n + chunk - 1) // chunk)]
+    jobs = [(seed, i, min(chunk, n - i * chunk), none_share) for i in range((n + chunk - 1) // chunk)]
     with mp.get_context("spawn").Pool(workers) as pool:
         parts = pool.map(_render, jobs)
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
@@ -75,8 +75,8 @@ def train(args: argparse.Namespace) -> None:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     start = time.time()
-    images, labels = render(args.seed, args.samples, args.workers)
-    held_images, held_labels = render(args.seed + 1, 2000, args.workers)
+    images, labels = render(args.seed, args.samples, args.workers, args.none_share)
+    held_images, held_labels = render(args.seed + 1, 2000, args.workers, args.none_share)
     logger.info("rendered %d windows in %.0fs", len(labels), time.time() - start)
     model = LetterNet()
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
@@ -120,7 +120,7 @@ def export(model: LetterNet, out: Path, args: argparse.Namespace, held_out: floa
         dynamo=False,
     )
     meta = {
-        "classes": SERIES_LETTERS,
+        "classes": CLASSES,
         "window": WINDOW,
         "normalise": "x / 127.5 - 1",
         "held_out_render_accuracy": round(held_out, 4),
@@ -140,6 +140,7 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--workers", type=int, default=2, help="render processes")
+    p.add_argument("--none-share", type=float, default=0.25, help="share of windows centred on no letter")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", default="src/amane/vision/plates/models")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
