@@ -151,20 +151,3 @@ class LetterExpert:
             gap = best - evidence[letter] if letter is not None else math.inf
             out[i] = -self.config.weight * min(gap, self.config.floor)
         return out
-        letters = sorted({c for text in texts for c in text if c in SERIES_LETTERS and c in self.classes})
-        if not letters:
-            return out - self.config.weight * self.config.floor
-        xs = [where * flat.shape[1]]
-        if self.config.per_letter_columns:
-            xs += [
-                (int(logp[:, charset.index(c) + 1].argmax()) + 0.5) / len(logp) * flat.shape[1]
-                for c in letters
-            ]
-        scores = self.classify_at(flat, xs)
-        evidence = {c: float(scores[:, self.classes.index(c)].max()) for c in letters}
-        best = max(evidence.values())
-        for i, text in enumerate(texts):
-            letter = next((c for c in text if c in evidence), None)
-            gap = best - evidence[letter] if letter is not None else math.inf
-            out[i] = -self.config.weight * min(gap, self.config.floor)
-        return out
