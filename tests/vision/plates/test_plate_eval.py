@@ -42,7 +42,7 @@ def test_evaluate_both_layouts(
     res = evaluate(tmp_path, ["amane"])
     ma, eu = res["amane"]["ma"], res["amane"]["eu"]
     assert ma["n"] == 4 and eu["n"] == 2
-    timing = {"ms_per_plate_median", "ms_per_plate_p95"}
+    timing = {"ms_per_plate_median", "ms_per_plate_p95", "ms_per_plate_mean"}
     assert set(ma) == {"n", "exact", "char_accuracy"} | timing
     assert set(eu) == {"n", "exact", "char_accuracy", "detect_rate"} | timing
     assert eu["detect_rate"] == 1.0
