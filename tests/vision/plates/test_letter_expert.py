@@ -22,7 +22,8 @@ def _columns(letter_at: int | None, t: int = 32) -> np.ndarray:
     if letter_at is not None:
         probs[letter_at, 0] = 0.05
         probs[letter_at, CHARSET.index("ب") + 1] = 0.95
-    return np.log(probs / probs.sum(axis=1, keepdims=True)).astype(np.float32)
+    out: np.ndarray = np.log(probs / probs.sum(axis=1, keepdims=True)).astype(np.float32)
+    return out
 
 
 def test_letter_column_is_where_the_recogniser_puts_a_letter(expert: LetterExpert) -> None:
