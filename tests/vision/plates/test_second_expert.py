@@ -66,6 +66,10 @@ def test_serials_and_regions_of_its_read(expert: SecondExpert) -> None:
     # cut to 5 and 6 digits (standard and WW plates); a leading 1 may be the plate's edge
     assert expert.serials(probs) == {"14536", "145367", "45367"}
     assert expert.regions(probs) == {"2", "72"}
+    # cut to the lengths the CRNN reads too: its letter read as a digit runs on from a 4-digit serial
+    letter_as_digit = _spelled(expert, ["9", "4", "9", "1", "3", "8"])
+    assert "9491" in expert.serials(letter_as_digit, {4})
+    assert "9491" not in expert.serials(letter_as_digit)
 
 
 def test_rendered_plate_beats_its_one_digit_misreads(

@@ -440,8 +440,9 @@ class CrnnPlateOCR:
         texts = scored.texts
         top = [texts[i] for i in np.argsort(-scored.total)[:3]]
         extra: set[str] = set()
+        lengths = {m.end() for m in map(_SERIAL.match, top) if m}  # the serial lengths the CRNN reads
         for p in probs:
-            serials, regions = self.expert.serials(p), self.expert.regions(p)
+            serials, regions = self.expert.serials(p, lengths), self.expert.regions(p)
             for text in top:
                 head, tail = _SERIAL.match(text), _REGION.search(text)
                 if head:

@@ -144,16 +144,17 @@ class SecondExpert:
         (almost) nothing says nothing of the candidates (and would favour the shortest)."""
         return sum(c.isdigit() for c in self.greedy(probs)) >= self.config.min_digits
 
-    def serials(self, probs: Probs) -> set[str]:
+    def serials(self, probs: Probs, lengths: set[int] | None = None) -> set[str]:
         """Serial numbers its read starts with: the first run of digits, cut to each of the
-        ``serial_lengths`` when longer (and the same without its first digit when that is a ``1``,
-        the plate's edge)."""
+        ``serial_lengths`` and the ``lengths`` given when longer (and the same without its first digit
+        when that is a ``1``, the plate's edge)."""
         runs = _LEADING_DIGITS.findall(self.greedy(probs))
         if not runs:
             return set()
         run = runs[0]
         starts = (0, 1) if len(run) > 1 and run[0] == "1" else (0,)
-        return {run[i:][:n] for i in starts for n in self.config.serial_lengths}
+        cuts = set(self.config.serial_lengths) | (lengths or set())
+        return {run[i:][:n] for i in starts for n in cuts}
 
     def regions(self, probs: Probs) -> set[str]:
         """Region numbers its read ends with: the last one or two digits of its last run of digits."""
