@@ -125,7 +125,7 @@ def flatten(image: Image, quad: Quad, height: int) -> Image:
     q = order_quad(quad)
     width = float(np.linalg.norm(q[1] - q[0]) + np.linalg.norm(q[2] - q[3])) / 2
     tall = float(np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2
-    out_w = max(8, round(height * width / max(tall, 1e-6)))
+    out_w = min(12 * height, max(8, round(height * width / max(tall, 1e-6))))  # a degenerate quad stays small
     dst = np.array([[0, 0], [out_w - 1, 0], [out_w - 1, height - 1], [0, height - 1]], np.float32)
     flat: Image = cv2.warpPerspective(
         image, cv2.getPerspectiveTransform(q, dst), (out_w, height), borderMode=cv2.BORDER_REPLICATE
