@@ -14,7 +14,6 @@ then bottom row. The model (``models/plate_crnn.onnx``, a few hundred kB) and it
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import re
@@ -373,8 +372,14 @@ class CrnnPlateOCR:
             return self.combine(reads)
         if self.expert is not None and second:
             scored = self._second_opinion(logps, scored, second)
-        if self.letter_expert is not None and letter is not None:
-            support = self.letter_expert.support(*letter, self.charset, scored.texts)
+        expert = self.letter_expert
+        # its support lies in [-weight x floor, 0]: a wider lead cannot change the pick, so spare the scan
+        if (
+            expert is not None
+            and letter is not None
+            and scored.lead <= expert.config.weight * expert.config.floor
+        ):
+            support = expert.support(*letter, self.charset, scored.texts)
             scored = _Scored(scored.texts, scored.ll, scored.rel, scored.total + support)
         texts, ll, rel = scored.texts, scored.ll, scored.rel
         k = int(scored.total.argmax())
@@ -518,5 +523,4 @@ def load_default() -> CrnnPlateOCR:
 
 def describe() -> dict[str, Any]:
     """Model metadata (charset, input size, training seed and command)."""
-    meta: dict[str, Any] = json.loads((MODEL_DIR / "plate_crnn.json").read_text(encoding="utf-8"))
-    return meta
+    return model_metadata(MODEL_DIR / "plate_crnn.onnx", "plate model")

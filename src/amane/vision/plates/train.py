@@ -291,20 +291,24 @@ def train(args: argparse.Namespace) -> None:
     export(model.cpu().eval(), Path(args.out), args, step)
 
 
-def export(model: CRNN, out: Path, args: argparse.Namespace, steps: int) -> None:
-    """Write ``plate_crnn.onnx`` and ``plate_crnn.json`` (charset, input size, how it was made)."""
-    out.mkdir(parents=True, exist_ok=True)
-    dummy = torch.zeros(1, 1, INPUT_H, INPUT_W)
+def export_onnx(model: nn.Module, dummy: torch.Tensor, path: Path, input_name: str) -> None:
+    """``model`` as ONNX (opset 17, legacy exporter) with a dynamic batch: ``input_name`` in, ``logp`` out."""
     torch.onnx.export(
         model,
         (dummy,),
-        str(out / "plate_crnn.onnx"),
-        input_names=["image"],
+        str(path),
+        input_names=[input_name],
         output_names=["logp"],
-        dynamic_axes={"image": {0: "n"}, "logp": {0: "n"}},
+        dynamic_axes={input_name: {0: "n"}, "logp": {0: "n"}},
         opset_version=17,
         dynamo=False,
     )
+
+
+def export(model: CRNN, out: Path, args: argparse.Namespace, steps: int) -> None:
+    """Write ``plate_crnn.onnx`` and ``plate_crnn.json`` (charset, input size, how it was made)."""
+    out.mkdir(parents=True, exist_ok=True)
+    export_onnx(model, torch.zeros(1, 1, INPUT_H, INPUT_W), out / "plate_crnn.onnx", "image")
     meta = {
         "charset": CHARSET,
         "input_h": INPUT_H,

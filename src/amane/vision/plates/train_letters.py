@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from amane.vision.plates.letter_synth import CLASSES, WINDOW, LetterWindows, batch
-from amane.vision.plates.train import block
+from amane.vision.plates.train import block, export_onnx
 
 logger = logging.getLogger(__name__)
 
@@ -109,16 +109,7 @@ def train(args: argparse.Namespace) -> None:
 def export(model: LetterNet, out: Path, args: argparse.Namespace, held_out: float) -> None:
     """Write ``plate_letter.onnx`` and ``plate_letter.json`` (classes, input size, how it was made)."""
     out.mkdir(parents=True, exist_ok=True)
-    torch.onnx.export(
-        model.eval(),
-        (torch.zeros(1, 1, WINDOW, WINDOW),),
-        str(out / "plate_letter.onnx"),
-        input_names=["window"],
-        output_names=["logp"],
-        dynamic_axes={"window": {0: "n"}, "logp": {0: "n"}},
-        opset_version=17,
-        dynamo=False,
-    )
+    export_onnx(model.eval(), torch.zeros(1, 1, WINDOW, WINDOW), out / "plate_letter.onnx", "window")
     meta = {
         "classes": CLASSES,
         "window": WINDOW,
