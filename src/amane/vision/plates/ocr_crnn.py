@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from amane.core.plates import MOROCCAN_LETTERS, normalize_plate
 from amane.vision.plates.base import Image, PlateRead
 from amane.vision.plates.ctc import log_likelihoods
-from amane.vision.plates.deskew import deskew, rotate
+from amane.vision.plates.deskew import deskew, rotate, slant, unslant
 from amane.vision.plates.formats import MOROCCO, PlateFormat, constrained_decode, path_score
 from amane.vision.plates.letter_expert import LetterExpert, LetterExpertConfig
 from amane.vision.plates.onnx_cpu import cpu_session, model_metadata
@@ -77,6 +77,11 @@ class CrnnOCRConfig(BaseModel):
         192, ge=32, le=2048, description="Taller crops are scaled down to this height before reading"
     )
     deskew: bool = Field(True, description="Also read rolled crops levelled (projection-profile skew)")
+    deslant: bool = Field(
+        True,
+        description="Also read the levelled crop's text band stood upright when its characters lean "
+        "(a rolled plate seen from the side: projection-profile slant)",
+    )
     deskew_min_degrees: float = Field(
         2.0, ge=0.0, le=20.0, description="Crops rolled less than this are read as they are"
     )
@@ -257,8 +262,9 @@ class CrnnPlateOCR:
 
     def views(self, crop: Image) -> tuple[list[Image], list[Image]]:
         """The crop, and where they differ from it: its text band (a loose crop, much taller than a
-        plate line) and both levelled (a rolled crop, :mod:`~amane.vision.plates.deskew`); and the
-        text bands (of the crop, and of the levelled crop when it differs), for the second expert."""
+        plate line) and both levelled (a rolled crop, :mod:`~amane.vision.plates.deskew`), the levelled
+        band also stood upright when its characters lean; and the text bands (of the crop, and of the
+        levelled crop when it differs), for the second expert."""
         h, w = crop.shape[:2]
         out = [crop]
         bands = [text_band(crop)]
@@ -269,6 +275,9 @@ class CrnnPlateOCR:
             if angle:
                 bands.append(text_band(levelled))
                 out += [levelled, bands[-1]]
+                shear = slant(bands[-1]) if self.config.deslant else 0.0
+                if shear:
+                    out.append(unslant(bands[-1], shear))
         return out, bands
 
     def turned(self, crop: Image) -> list[Image]:
