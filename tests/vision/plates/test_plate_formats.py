@@ -49,3 +49,22 @@ def test_series_letter_and_region_beat_a_short_police_read() -> None:
     logp[letter + 2, CHARSET.index("1") + 1] = np.log(0.4)
     text, _ = constrained_decode(logp, CHARSET, MOROCCO)
     assert text == "46756ب1"
+
+
+def test_square_plate_rows() -> None:
+    """A square car plate's rows (letter and region over the serial) join into the one-row plate;
+    a motorcycle's region over its six-digit serial stays top row, then bottom row."""
+    from amane.vision.plates.formats import MOROCCO_BOTTOM_ROW, MOROCCO_TOP_ROW, join_rows
+
+    assert MOROCCO_TOP_ROW.accepts("أ40") and MOROCCO_TOP_ROW.accepts("7")
+    assert (
+        not MOROCCO_TOP_ROW.accepts("أ90")
+        and not MOROCCO_TOP_ROW.accepts("أ")
+        and not MOROCCO_TOP_ROW.accepts("ش7")
+    )
+    assert MOROCCO_TOP_ROW.allows("أ") and not MOROCCO_TOP_ROW.allows("4أ")
+    assert MOROCCO_BOTTOM_ROW.accepts("016023") and not MOROCCO_BOTTOM_ROW.accepts("0160234")
+    assert join_rows("أ40", "59017") == "59017أ40"
+    assert join_rows("ب1", "52547") == "52547ب1"
+    assert join_rows("أ40", "590171") == "أ40590171"  # six digits and a series letter: no plate
+    assert join_rows("7", "016023") == "7016023"

@@ -11,6 +11,7 @@ import pytest
 
 from amane.core.plates import CHARSET
 from amane.vision.plates.base import PlateOCR, PlateRead
+from amane.vision.plates.formats import join_rows
 from amane.vision.plates.ocr_crnn import CrnnOCRConfig, CrnnPlateOCR, describe
 from amane.vision.plates.synth import PlateRenderer
 
@@ -67,7 +68,9 @@ def test_blank_and_degenerate(ocr: CrnnPlateOCR, crop: np.ndarray) -> None:
 
 
 def test_two_row_plate(ocr: CrnnPlateOCR, renderer: PlateRenderer) -> None:
-    """A square plate (letter and region on top, serial below) reads top row then bottom row.
+    """A square plate (letter and region on top, serial below) reads as the one-row plate it is
+    registered as (serial, letter, region), or top row then bottom row when that is no plate (a
+    six-digit serial).
 
     A known weakness of the small model (docs/plates.md): the floor is what it measured, not a target."""
     ok = 0
@@ -79,8 +82,23 @@ def test_two_row_plate(ocr: CrnnPlateOCR, renderer: PlateRenderer) -> None:
             bottom = renderer.moroccan_row()
         a = cv2.resize(cv2.cvtColor(np.asarray(top.image), cv2.COLOR_RGB2BGR), (300, 100))
         b = cv2.resize(cv2.cvtColor(np.asarray(bottom.image), cv2.COLOR_RGB2BGR), (300, 100))
-        ok += ocr.read(np.vstack([a, b])).text == top.text + bottom.text
+        ok += ocr.read(np.vstack([a, b])).text == join_rows(top.text, bottom.text)
     assert ok >= 3
+
+
+def test_one_row_plate_in_a_tall_crop_is_not_split(ocr: CrnnPlateOCR) -> None:
+    """A one-row plate high in a loose, nearly square crop (bumper below) is read as one row: its outline
+    is found, so it is not taken for a square plate whose top row holds the letter and region."""
+    renderer = PlateRenderer(np.random.default_rng(3))
+    ok = 0
+    for _ in range(10):
+        plate = renderer.moroccan()
+        canvas = np.full((170, 280, 3), 60, np.uint8)
+        canvas[40:92, 20:260] = cv2.resize(
+            cv2.cvtColor(np.asarray(plate.image), cv2.COLOR_RGB2BGR), (240, 52)
+        )
+        ok += ocr.read(canvas).text == plate.text
+    assert ok >= 9  # 10 when written
 
 
 def _columns(ocr: CrnnPlateOCR, cols: list[dict[str, float]], length: int = 32) -> np.ndarray:

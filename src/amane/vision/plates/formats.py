@@ -64,6 +64,37 @@ def _ma_accepts(text: str) -> bool:
 MOROCCO = PlateFormat("MA", allows=_ma_allows, accepts=_ma_accepts)
 """Moroccan standard, temporary (WW) and police plates."""
 
+_TOP_PREFIX = re.compile(rf"^[{_MA_SERIES}]?\d{{0,2}}$")
+_TOP_ROW = re.compile(rf"^[{_MA_SERIES}]?[1-9]\d?$")
+_BOTTOM_ROW = re.compile(r"^\d{1,6}$")
+
+MOROCCO_TOP_ROW = PlateFormat(
+    "MA-top",
+    allows=lambda prefix: _TOP_PREFIX.match(prefix) is not None,
+    accepts=lambda text: _TOP_ROW.match(text) is not None and int(text.lstrip(_MA_SERIES)) <= 89,
+)
+"""The top row of a square Moroccan plate: ``letter region`` (a car), or the region alone (a motorcycle)."""
+MOROCCO_BOTTOM_ROW = PlateFormat(
+    "MA-bottom",
+    allows=lambda prefix: _BOTTOM_ROW.match(prefix) is not None or prefix == "",
+    accepts=lambda text: _BOTTOM_ROW.match(text) is not None,
+)
+"""The bottom row of a square Moroccan plate: the serial (six digits on a motorcycle)."""
+
+
+def join_rows(top: str, bottom: str) -> str:
+    """One plate from the rows of a square Moroccan plate. A car's ``letter region`` over its serial is
+    the same registration as the one-row plate: written as that (``59017أ40``, so a hotlist finds it);
+    other rows (a motorcycle's region over its six-digit serial) top row, then bottom row.
+
+    >>> join_rows("أ40", "59017"), join_rows("7", "016023")
+    ('59017أ40', '7016023')
+    """
+    joined = bottom + top
+    if top[:1] in _MA_SERIES and _ma_accepts(joined):
+        return joined
+    return top + bottom
+
 
 def constrained_decode(
     logp: npt.NDArray[np.floating],

@@ -31,7 +31,15 @@ from amane.core.plates import MOROCCAN_LETTERS, normalize_plate
 from amane.vision.plates.base import Image, PlateRead
 from amane.vision.plates.ctc import log_likelihoods
 from amane.vision.plates.deskew import deskew, rotate, slant, unslant
-from amane.vision.plates.formats import MOROCCO, PlateFormat, constrained_decode, path_score
+from amane.vision.plates.formats import (
+    MOROCCO,
+    MOROCCO_BOTTOM_ROW,
+    MOROCCO_TOP_ROW,
+    PlateFormat,
+    constrained_decode,
+    join_rows,
+    path_score,
+)
 from amane.vision.plates.letter_expert import LetterExpert, LetterExpertConfig
 from amane.vision.plates.onnx_cpu import cpu_session, model_metadata
 from amane.vision.plates.plate_quad import flat_plates
@@ -43,6 +51,7 @@ logger = logging.getLogger(__name__)
 MODEL_DIR = Path(__file__).parent / "models"
 _SERIAL = re.compile(r"^\d+")
 _REGION = re.compile(r"\d+$")
+_DIGITS = re.compile(r"\d+")
 FORMATS: dict[str, PlateFormat] = {"MA": MOROCCO}
 
 
@@ -66,6 +75,13 @@ class CrnnOCRConfig(BaseModel):
         le=5.0,
         description="Crops narrower than this width/height ratio are also tried as "
         "two-row plates (top row, then bottom row)",
+    )
+    two_row_max_roll: float = Field(
+        20.0,
+        ge=0.0,
+        le=90.0,
+        description="Crops rolled more than this (degrees) are not tried as two-row plates: a one-row "
+        "plate rolled steeply fills a square crop, its letter and region in the top half",
     )
     loose_aspect: float = Field(
         3.2,
@@ -260,14 +276,15 @@ class CrnnPlateOCR:
         conf = float(np.exp(np.mean(np.log(np.clip(confs, 1e-6, 1.0))))) if confs else 0.0
         return PlateRead(text, conf, tuple(confs), self.name)
 
-    def views(self, crop: Image) -> tuple[list[Image], list[Image]]:
+    def views(self, crop: Image) -> tuple[list[Image], list[Image], float]:
         """The crop, and where they differ from it: its text band (a loose crop, much taller than a
         plate line) and both levelled (a rolled crop, :mod:`~amane.vision.plates.deskew`), the levelled
-        band also stood upright when its characters lean; and the text bands (of the crop, and of the
-        levelled crop when it differs), for the second expert."""
+        band also stood upright when its characters lean; the text bands (of the crop, and of the
+        levelled crop when it differs), for the second expert; and the angle the crop was levelled by."""
         h, w = crop.shape[:2]
         out = [crop]
         bands = [text_band(crop)]
+        angle = 0.0
         if w / h < self.config.loose_aspect:
             out.append(bands[0])
         if self.config.deskew:
@@ -278,7 +295,7 @@ class CrnnPlateOCR:
                 shear = slant(bands[-1]) if self.config.deslant else 0.0
                 if shear:
                     out.append(unslant(bands[-1], shear))
-        return out, bands
+        return out, bands, angle
 
     def turned(self, crop: Image) -> list[Image]:
         """The crop turned by each of the ``turns`` angles."""
@@ -298,10 +315,13 @@ class CrnnPlateOCR:
             return PlateRead.empty(self.name)
         crop = shrink(crop, self.config.work_height)
         h, w = crop.shape[:2]
-        own, bands = self.views(crop)
+        own, bands, angle = self.views(crop)
         flat = flat_plates(crop) if self.config.flat_plate else []  # read last, by the expert first
         own, bands = own + flat, bands + flat
-        two_row = w / h < self.config.two_row_aspect
+        # a one-row plate's outline found in the crop (flat), or a steep roll: not a square plate
+        two_row = (
+            w / h < self.config.two_row_aspect and abs(angle) <= self.config.two_row_max_roll and not flat
+        )
         rows = [crop[: int(h * 0.55)], crop[int(h * 0.42) :]] if two_row else []
         logps = self.logp(own + rows)
         single, decoded = logps[: len(own)], [self._decode(x) for x in logps[: len(own)]]
@@ -333,17 +353,61 @@ class CrnnPlateOCR:
         second = [*bands[::-1], *extra[:1]]  # the flat plate, else the levelled band first
         letter = (flat[0], logps[len(own) - 1]) if flat else None
         best = self.pick(single, [r for r, _ in decoded], [f for _, f in decoded], second, scored, letter)
-        top, bottom = [self.decode(x) for x in logps[len(own) :]] if two_row else (None, None)
-        if top is not None and bottom is not None and top.text and bottom.text:
-            two = PlateRead(
-                top.text + bottom.text,
-                min(top.confidence, bottom.confidence),
-                top.char_confidences + bottom.char_confidences,
-                self.name,
-            )
-            if (self._valid(two), two.confidence) > (self._valid(best), best.confidence):
-                return two
-        return best
+        two = self._two_rows(logps[len(own) :], rows, best) if two_row else None
+        return two or best
+
+    def _two_rows(
+        self, logps: npt.NDArray[np.float32], rows: list[Image], single: PlateRead
+    ) -> PlateRead | None:
+        """The read of a square plate's two rows (``logps`` of the ``rows``: top, bottom), each read to
+        its row's format (:meth:`_row`) and joined (:func:`~amane.vision.plates.formats.join_rows`), when
+        it beats the ``single``-row read (valid first, then more confident); None when it does not.
+        The second expert then also reads the serial's row."""
+        formats = (MOROCCO_TOP_ROW, MOROCCO_BOTTOM_ROW)
+        top, bottom = (self._row(x, fmt) for x, fmt in zip(logps, formats, strict=True))
+        if not top.text or not bottom.text:
+            return None
+        two = self._joined(top, bottom, min(top.confidence, bottom.confidence))
+        if (self._valid(two), two.confidence) <= (self._valid(single), single.confidence):
+            return None
+        if self.expert is not None:
+            bottom = self._row(logps[1], MOROCCO_BOTTOM_ROW, rows[1])
+            two = self._joined(top, bottom, two.confidence)
+        return two
+
+    def _joined(self, top: PlateRead, bottom: PlateRead, confidence: float) -> PlateRead:
+        text = join_rows(top.text, bottom.text)
+        first, second = (bottom, top) if text.startswith(bottom.text) else (top, bottom)
+        return PlateRead(text, confidence, first.char_confidences + second.char_confidences, self.name)
+
+    def _row(self, logp: npt.NDArray[np.float32], fmt: PlateFormat, row: Image | None = None) -> PlateRead:
+        """One row's read: the free read and the best read of the row's format; given the ``row``
+        image, with the second expert, also its longest run of digits (it reads digits well: given for
+        the serial's row), each weighed by both models' floored evidence on the row, as :meth:`pick`
+        weighs plates."""
+        read = self._greedy(logp)
+        texts = {read.text} if read.text and fmt.accepts(read.text) else set()
+        fit, _ = constrained_decode(logp, self.charset, fmt)
+        texts |= {fit} if fit else set()
+        probs = self.expert.probs([row])[0] if row is not None and self.expert is not None else None
+        if probs is not None and self.expert is not None:
+            runs = _DIGITS.findall(self.expert.greedy(probs))
+            texts |= {max(runs, key=len)} if runs else set()
+        candidates = sorted(t for t in texts if fmt.accepts(t))
+        if not candidates:
+            return read
+        ll = self._evidence(logp[None], candidates)[0]
+        total = np.maximum(ll - ll.max(), -self.config.evidence_floor)
+        if probs is not None and self.expert is not None:
+            cfg = self.expert.config
+            score = self.expert.log_likelihoods(probs, candidates)
+            total = total + cfg.weight * np.maximum(score - score.max(), -cfg.floor)
+        k = int(total.argmax())
+        text = candidates[k]
+        if text == read.text:
+            return read
+        conf = float(min(1.0, math.exp(ll[k] / len(text))))
+        return PlateRead(text, conf, tuple(conf for _ in text), self.name)
 
     def _plate_read(self, decoded: list[_Decoded]) -> bool:
         """Whether a view read a plate of the formats: then turned views add evidence on its hesitant
