@@ -70,9 +70,7 @@ def test_blank_and_degenerate(ocr: CrnnPlateOCR, crop: np.ndarray) -> None:
 def test_two_row_plate(ocr: CrnnPlateOCR, renderer: PlateRenderer) -> None:
     """A square plate (letter and region on top, serial below) reads as the one-row plate it is
     registered as (serial, letter, region), or top row then bottom row when that is no plate (a
-    six-digit serial).
-
-    A known weakness of the small model (docs/plates.md): the floor is what it measured, not a target."""
+    six-digit serial)."""
     ok = 0
     for _ in range(10):
         top, bottom = renderer.moroccan_row(), renderer.moroccan_row()
@@ -83,7 +81,9 @@ def test_two_row_plate(ocr: CrnnPlateOCR, renderer: PlateRenderer) -> None:
         a = cv2.resize(cv2.cvtColor(np.asarray(top.image), cv2.COLOR_RGB2BGR), (300, 100))
         b = cv2.resize(cv2.cvtColor(np.asarray(bottom.image), cv2.COLOR_RGB2BGR), (300, 100))
         ok += ocr.read(np.vstack([a, b])).text == join_rows(top.text, bottom.text)
-    assert ok >= 3
+    assert (
+        ok >= 7
+    )  # 3 when the rows were read freely; 16 to 17 of 20 (two seeds) with each row kept to its format
 
 
 def test_one_row_plate_in_a_tall_crop_is_not_split(ocr: CrnnPlateOCR) -> None:

@@ -370,7 +370,8 @@ class CrnnPlateOCR:
         two = self._joined(top, bottom, min(top.confidence, bottom.confidence))
         if (self._valid(two), two.confidence) <= (self._valid(single), single.confidence):
             return None
-        if self.expert is not None:
+        if self.expert is not None:  # the region's half of the top row, and the serial's row
+            top = self._row(logps[0], MOROCCO_TOP_ROW, rows[0][:, rows[0].shape[1] * 2 // 5 :])
             bottom = self._row(logps[1], MOROCCO_BOTTOM_ROW, rows[1])
             two = self._joined(top, bottom, two.confidence)
         return two
@@ -380,19 +381,24 @@ class CrnnPlateOCR:
         first, second = (bottom, top) if text.startswith(bottom.text) else (top, bottom)
         return PlateRead(text, confidence, first.char_confidences + second.char_confidences, self.name)
 
-    def _row(self, logp: npt.NDArray[np.float32], fmt: PlateFormat, row: Image | None = None) -> PlateRead:
-        """One row's read: the free read and the best read of the row's format; given the ``row``
-        image, with the second expert, also its longest run of digits (it reads digits well: given for
-        the serial's row), each weighed by both models' floored evidence on the row, as :meth:`pick`
-        weighs plates."""
+    def _row(self, logp: npt.NDArray[np.float32], fmt: PlateFormat, digits: Image | None = None) -> PlateRead:
+        """One row's read: the free read and the best read of the row's format; given an image of the
+        row's ``digits``, with the second expert (it reads digits well, the letter not at all), also
+        the row with its longest run of digits there (the serial; the region, its last one or two
+        digits after the letter), each weighed by both models' floored evidence, as :meth:`pick`
+        weighs plates (the expert's on the digits alone)."""
         read = self._greedy(logp)
         texts = {read.text} if read.text and fmt.accepts(read.text) else set()
         fit, _ = constrained_decode(logp, self.charset, fmt)
         texts |= {fit} if fit else set()
-        probs = self.expert.probs([row])[0] if row is not None and self.expert is not None else None
+        probs = self.expert.probs([digits])[0] if digits is not None and self.expert is not None else None
         if probs is not None and self.expert is not None:
             runs = _DIGITS.findall(self.expert.greedy(probs))
-            texts |= {max(runs, key=len)} if runs else set()
+            run = max(runs, key=len) if runs else ""
+            letters = {_DIGITS.sub("", t) for t in texts} or {""}
+            texts |= {
+                letter + run[-n:] for letter in letters for n in ((1, 2) if letter else (len(run),)) if run
+            }
         candidates = sorted(t for t in texts if fmt.accepts(t))
         if not candidates:
             return read
@@ -400,7 +406,7 @@ class CrnnPlateOCR:
         total = np.maximum(ll - ll.max(), -self.config.evidence_floor)
         if probs is not None and self.expert is not None:
             cfg = self.expert.config
-            score = self.expert.log_likelihoods(probs, candidates)
+            score = self.expert.log_likelihoods(probs, ["".join(_DIGITS.findall(t)) for t in candidates])
             total = total + cfg.weight * np.maximum(score - score.max(), -cfg.floor)
         k = int(total.argmax())
         text = candidates[k]
