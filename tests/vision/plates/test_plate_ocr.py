@@ -81,9 +81,8 @@ def test_two_row_plate(ocr: CrnnPlateOCR, renderer: PlateRenderer) -> None:
         a = cv2.resize(cv2.cvtColor(np.asarray(top.image), cv2.COLOR_RGB2BGR), (300, 100))
         b = cv2.resize(cv2.cvtColor(np.asarray(bottom.image), cv2.COLOR_RGB2BGR), (300, 100))
         ok += ocr.read(np.vstack([a, b])).text == join_rows(top.text, bottom.text)
-    assert (
-        ok >= 7
-    )  # 3 when the rows were read freely; 16 to 17 of 20 (two seeds) with each row kept to its format
+    # 16 to 17 of 20 on two seeds when written (12 to 15 with the rows read freely)
+    assert ok >= 7
 
 
 def test_one_row_plate_in_a_tall_crop_is_not_split(ocr: CrnnPlateOCR) -> None:
