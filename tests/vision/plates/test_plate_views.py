@@ -198,3 +198,30 @@ def test_rolled_and_leaning_plates_read_better_stood_upright() -> None:
                 n += 1
     assert right["upright"] > right["leaning"]  # 29 and 23 of 32 when written
     assert right["upright"] >= 0.8 * n
+
+
+def test_square_plates_read_in_full_frames() -> None:
+    """A square plate on a car: the localiser finds its rows as two lines; the bottom one, a bare serial,
+    is read with the row above it as the one-row plate it is registered as."""
+    from amane.vision.plates.formats import join_rows
+    from amane.vision.plates.synth import PlateRenderer
+
+    renderer = PlateRenderer(np.random.default_rng(11))
+    readers = {on: PlateReader(ReaderConfig(square_plates=on)) for on in (True, False)}
+    found = {True: 0, False: 0}
+    for _ in range(10):
+        top, bottom = renderer.moroccan_row(), renderer.moroccan_row()
+        while top.text.isdigit():
+            top = renderer.moroccan_row()
+        while not bottom.text.isdigit() or len(bottom.text) > 5:
+            bottom = renderer.moroccan_row()
+        rows = [
+            cv2.resize(cv2.cvtColor(np.asarray(r.image), cv2.COLOR_RGB2BGR), (150, 50)) for r in (top, bottom)
+        ]
+        frame = np.full((480, 640, 3), 90, np.uint8)
+        cv2.rectangle(frame, (170, 150), (470, 360), (40, 40, 150), -1)
+        frame[200:300, 245:395] = np.vstack(rows)
+        for on, reader in readers.items():
+            found[on] += join_rows(top.text, bottom.text) in [d.read.text for d in reader.read_frame(frame)]
+    assert found[False] == 0
+    assert found[True] >= 4  # 6 of 10 when written

@@ -262,6 +262,22 @@ def widen(quad: Quad, fraction: float) -> Quad:
     return out
 
 
+def above(quad: Quad, rows: float, side: float = 0.0) -> Quad:
+    """The quad grown upwards by ``rows`` of its own height (along its sides, so a tilted line grows
+    with its tilt) and sideways by ``side`` of its width: a square plate's top row over a found line.
+
+    >>> above(np.array([[10, 40], [110, 40], [110, 70], [10, 70]], np.float32), 1.0, 0.1).tolist()
+    [[0.0, 10.0], [120.0, 10.0], [120.0, 70.0], [0.0, 70.0]]
+    """
+    q = order_quad(quad)
+    up_left, up_right = (q[0] - q[3]) * rows, (q[1] - q[2]) * rows
+    top, bottom = (q[1] - q[0]) * side, (q[2] - q[3]) * side
+    out: Quad = np.array(
+        [q[0] + up_left - top, q[1] + up_right + top, q[2] + bottom, q[3] - bottom], np.float32
+    )
+    return out
+
+
 def rectify(image: Image, quad: Quad, height: int = 64) -> Image:
     """Warp the quad to an upright rectangle ``height`` pixels high (width keeps the plate's aspect).
 

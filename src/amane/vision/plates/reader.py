@@ -20,7 +20,7 @@ from amane.core.latin_formats import fit_latin_format, fits_a_format, pattern_lo
 from amane.core.plates import parse_moroccan
 from amane.vision.plates.base import Image, PlateOCR, PlateRead
 from amane.vision.plates.emblems import mask_emblems
-from amane.vision.plates.localize import LocalizerConfig, PlateLocalizer, Quad, rectify, widen
+from amane.vision.plates.localize import LocalizerConfig, PlateLocalizer, Quad, above, rectify, widen
 from amane.vision.plates.ocr_crnn import CrnnOCRConfig, CrnnPlateOCR, shrink
 from amane.vision.plates.ocr_rapid import RapidOCRConfig, RapidPlateOCR
 
@@ -54,6 +54,12 @@ class ReaderConfig(BaseModel):
         description="Also read each localised plate with this engine (RapidOCR's recogniser on the rectified "
         "crop; None: off). The CRNN's read is kept when it is a valid Moroccan plate (its speciality), "
         "else this engine's read when plausible: it reads Latin plates better (docs/plates.md)",
+    )
+    square_plates: bool = Field(
+        True,
+        description="A localised line that reads as a bare serial is also read with the row above it, as a "
+        "square Moroccan plate (letter and region over the serial); kept when that reads a valid plate "
+        "with the same serial",
     )
     mask_emblems: bool = Field(
         True,
@@ -98,6 +104,10 @@ class PlateDetection:
             float(self.quad[:, 0].max()),
             float(self.quad[:, 1].max()),
         )
+
+
+_DIGIT_LOOKALIKES = str.maketrans("OQDIZSBGTA", "0001258674")
+"""Latin letters a reader may put for a digit."""
 
 
 def plausibility(read: PlateRead) -> float:
@@ -165,8 +175,25 @@ class PlateReader:
                 other = self._second_opinion(crop, wide)
                 if self._ok(other):
                     read = other
-            out.append(PlateDetection(cand.quad, read, crop))
+            square = self._square_plate(frame, cand.quad, read) if self.config.square_plates else None
+            out.append(square or PlateDetection(cand.quad, read, crop))
         return out
+
+    def _square_plate(self, frame: Image, quad: Quad, read: PlateRead) -> PlateDetection | None:
+        """The square Moroccan plate a line that reads as a bare serial may be the bottom row of: the
+        line with a row as tall above it, read by the CRNN (its two-row reading), when that is a valid
+        standard plate whose serial is the line's read (Latin look-alikes of digits allowed: a bare
+        serial is often read by the second opinion, ``ZT069`` for ``27069``). None otherwise."""
+        serial = read.text.translate(_DIGIT_LOOKALIKES)
+        if not isinstance(self.ocr, CrnnPlateOCR) or not serial.isdigit() or not 1 <= len(serial) <= 5:
+            return None
+        square = above(quad, 1.1, 0.1)
+        crop = rectify(frame, square, 2 * self.config.rectified_height)
+        whole = self.ocr.read(crop)
+        plate = parse_moroccan(whole.text)
+        if plate is None or plate.kind != "standard" or plate.serial != serial:
+            return None
+        return PlateDetection(square, whole, crop)
 
     def read_frame(
         self, frame: Image, regions: list[tuple[float, float, float, float]] | None = None
