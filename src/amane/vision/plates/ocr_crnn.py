@@ -364,15 +364,19 @@ class CrnnPlateOCR:
         it beats the ``single``-row read (valid first, then more confident); None when it does not.
         The second expert then also reads the serial's row."""
         formats = (MOROCCO_TOP_ROW, MOROCCO_BOTTOM_ROW)
-        top, bottom = (self._row(x, fmt) for x, fmt in zip(logps, formats, strict=True))
+        seen = [self._row_reads(x, fmt) for x, fmt in zip(logps, formats, strict=True)]
+        top, bottom = (self._row(x, fmt, *reads) for x, fmt, reads in zip(logps, formats, seen, strict=True))
         if not top.text or not bottom.text:
             return None
         two = self._joined(top, bottom, min(top.confidence, bottom.confidence))
         if (self._valid(two), two.confidence) <= (self._valid(single), single.confidence):
             return None
         if self.expert is not None:  # the region's half of the top row, and the serial's row
-            top = self._row(logps[0], MOROCCO_TOP_ROW, rows[0][:, rows[0].shape[1] * 2 // 5 :])
-            bottom = self._row(logps[1], MOROCCO_BOTTOM_ROW, rows[1])
+            digits = (rows[0][:, rows[0].shape[1] * 2 // 5 :], rows[1])
+            top, bottom = (
+                self._row(x, fmt, *reads, digits=view)
+                for x, fmt, reads, view in zip(logps, formats, seen, digits, strict=True)
+            )
             two = self._joined(top, bottom, two.confidence)
         return two
 
@@ -381,22 +385,34 @@ class CrnnPlateOCR:
         first, second = (bottom, top) if text.startswith(bottom.text) else (top, bottom)
         return PlateRead(text, confidence, first.char_confidences + second.char_confidences, self.name)
 
-    def _row(self, logp: npt.NDArray[np.float32], fmt: PlateFormat, digits: Image | None = None) -> PlateRead:
-        """One row's read: the free read and the best read of the row's format; given an image of the
-        row's ``digits``, with the second expert (it reads digits well, the letter not at all), also
-        the row with its longest run of digits there (the serial; the region, its last one or two
-        digits after the letter), each weighed by both models' floored evidence, as :meth:`pick`
-        weighs plates (the expert's on the digits alone)."""
+    def _row_reads(self, logp: npt.NDArray[np.float32], fmt: PlateFormat) -> tuple[PlateRead, set[str]]:
+        """A row's free read, and the texts of the row's format it reads: the free read when it fits,
+        and the best read constrained to the format."""
         read = self._greedy(logp)
         texts = {read.text} if read.text and fmt.accepts(read.text) else set()
         fit, _ = constrained_decode(logp, self.charset, fmt)
-        texts |= {fit} if fit else set()
-        probs = self.expert.probs([digits])[0] if digits is not None and self.expert is not None else None
-        if probs is not None and self.expert is not None:
-            runs = _DIGITS.findall(self.expert.greedy(probs))
+        return read, texts | ({fit} if fit else set())
+
+    def _row(
+        self,
+        logp: npt.NDArray[np.float32],
+        fmt: PlateFormat,
+        read: PlateRead,
+        texts: set[str],
+        digits: Image | None = None,
+    ) -> PlateRead:
+        """One row's read among its free ``read`` and the format's ``texts`` (:meth:`_row_reads`); given
+        an image of the row's ``digits``, with the second expert (it reads digits well, the letter not
+        at all), also the row with its longest run of digits there (the serial; the region, its last
+        one or two digits after the letter), each weighed by both models' floored evidence, as
+        :meth:`pick` weighs plates (the expert's on the digits alone)."""
+        expert = self.expert if digits is not None else None
+        probs = expert.probs([digits])[0] if expert is not None and digits is not None else None
+        if expert is not None and probs is not None:
+            runs = _DIGITS.findall(expert.greedy(probs))
             run = max(runs, key=len) if runs else ""
             letters = {_DIGITS.sub("", t) for t in texts} or {""}
-            texts |= {
+            texts = texts | {
                 letter + run[-n:] for letter in letters for n in ((1, 2) if letter else (len(run),)) if run
             }
         candidates = sorted(t for t in texts if fmt.accepts(t))
@@ -404,10 +420,9 @@ class CrnnPlateOCR:
             return read
         ll = self._evidence(logp[None], candidates)[0]
         total = np.maximum(ll - ll.max(), -self.config.evidence_floor)
-        if probs is not None and self.expert is not None:
-            cfg = self.expert.config
-            score = self.expert.log_likelihoods(probs, ["".join(_DIGITS.findall(t)) for t in candidates])
-            total = total + cfg.weight * np.maximum(score - score.max(), -cfg.floor)
+        if expert is not None and probs is not None:
+            score = expert.log_likelihoods(probs, ["".join(_DIGITS.findall(t)) for t in candidates])
+            total = total + expert.config.weight * np.maximum(score - score.max(), -expert.config.floor)
         k = int(total.argmax())
         text = candidates[k]
         if text == read.text:
