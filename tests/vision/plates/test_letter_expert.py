@@ -41,11 +41,11 @@ def test_window_is_square_and_survives_the_plate_edge() -> None:
 def test_it_reads_rendered_letters(expert: LetterExpert) -> None:
     """The shipped model on windows it has not seen (another seed): most letters right, most windows
     clear of the letter called no letter."""
-    windows = LetterWindows(np.random.default_rng(99), none_share=0.5)
+    windows = LetterWindows(np.random.default_rng(99), none_share=0.5, relief_share=0.3, size=expert.window)
     right = 0
     for _ in range(60):
         img, label = windows.sample()
-        scores = expert.classify(np.repeat(np.repeat(img, 2, axis=0), 2, axis=1), float(WINDOW))
+        scores = expert.classify(np.repeat(np.repeat(img, 2, axis=0), 2, axis=1), float(expert.window))
         right += max(scores, key=scores.__getitem__) == label
     assert right >= 45
 
@@ -76,7 +76,7 @@ def test_support_weighs_candidates_by_their_letter() -> None:
     assert not expert.support(flat, _columns(None), CHARSET, texts).any()
 
 
-def test_the_most_letter_like_window_across_the_plate_is_read() -> None:
+def test_the_surest_window_across_the_plate_is_read() -> None:
     """The recogniser's letter column is on a digit or a bar (it read ``ب`` there); the real letter
     stands further right: the windows read across the plate find it, and it wins."""
     clear, label = _letter_sample(11, none_share=1.0)

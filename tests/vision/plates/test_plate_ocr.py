@@ -12,7 +12,7 @@ import pytest
 from amane.core.plates import CHARSET
 from amane.vision.plates.base import PlateOCR, PlateRead
 from amane.vision.plates.formats import join_rows
-from amane.vision.plates.ocr_crnn import CrnnOCRConfig, CrnnPlateOCR, describe
+from amane.vision.plates.ocr_crnn import CrnnOCRConfig, CrnnPlateOCR, _Scored, describe
 from amane.vision.plates.synth import PlateRenderer
 
 SYNTHETIC_FLOOR = 0.55
@@ -155,3 +155,20 @@ def test_turned_views(ocr: CrnnPlateOCR, clean_plate: Callable[[str], Any]) -> N
     assert len(turned) == len(ocr.config.turns) > 0
     assert all(t.shape[0] > 2 * ocr.input_h * 0.9 for t in turned)
     assert ocr.read(img).text == text
+
+
+def test_the_letter_experts_letter_joins_the_candidates(ocr: CrnnPlateOCR) -> None:
+    """No view reads the plate's letter (a hollow ``أ`` read as ``ه``): the best candidates with the letter
+    expert's letter instead join them, each with its own CTC evidence and its source's second-expert
+    share (that expert reads the letter as any character)."""
+    cols = _columns(ocr, [{c: 0.95} for c in "1589"] + [{"ه": 0.6, "أ": 0.05}] + [{"6": 0.95}])
+    logps = np.stack([cols, cols])
+    texts = ["158ه6", "1589ه6"]
+    plain = ocr._scored(texts, ocr._evidence(logps, texts))
+    scored = _Scored(texts, plain.ll, plain.rel, plain.total + np.array([-3.0, 5.0]))
+    swapped = ocr._letter_swaps(logps, scored, "أ")
+    assert swapped.texts[:2] == texts and {"1589أ6", "158أ6"} <= set(swapped.texts)
+    k = swapped.texts.index("1589أ6")
+    assert swapped.total[k] - swapped.rel[:, k].sum() == pytest.approx(5.0)
+    assert swapped.ll[0, k] < swapped.ll[0, 1]  # the CRNN itself still prefers its own letter
+    assert ocr._letter_swaps(logps, swapped, "أ") is swapped  # nothing new: unchanged

@@ -67,3 +67,21 @@ def test_renderer_draws_relief_only_when_asked() -> None:
     pressed = PlateRenderer(np.random.default_rng(9), relief_share=1.0).moroccan()
     assert pressed.text == plain.text
     assert (np.asarray(pressed.image) != np.asarray(plain.image)).any()
+
+
+def test_outline_keeps_the_rim_and_pales_the_face() -> None:
+    plate = _stroke_plate()
+    out = relief.outline(plate, GROUND, INK, np.random.default_rng(4)).mean(axis=2)
+    assert out[50, 100] > 150  # the middle of the stroke reads nearly as pale as the ground
+    assert out[50, 90] < 100 and out[50, 109] < 100  # its rims stay dark on both sides
+    assert abs(out[50, 20] - np.mean(GROUND)) < 1  # the open ground is untouched
+
+
+def test_renderer_draws_hollow_characters_when_asked() -> None:
+    from amane.vision.plates.synth import PlateRenderer
+
+    solid = PlateRenderer(np.random.default_rng(9)).moroccan()
+    hollow = PlateRenderer(np.random.default_rng(9), relief_share=1.0, outline_share=1.0).moroccan()
+    assert hollow.text == solid.text
+    grey = np.asarray(hollow.image).mean(axis=2)
+    assert (grey < 100).mean() < (np.asarray(solid.image).mean(axis=2) < 100).mean()  # less ink

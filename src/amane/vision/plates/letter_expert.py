@@ -26,7 +26,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from amane.vision.plates.base import Image
-from amane.vision.plates.letter_synth import NONE, SERIES_LETTERS, letter_window
+from amane.vision.plates.letter_synth import NONE, SERIES_LETTERS, WINDOW, letter_window
 from amane.vision.plates.onnx_cpu import cpu_session, model_metadata
 
 MODEL_DIR = Path(__file__).parent / "models"
@@ -42,7 +42,7 @@ class LetterExpertConfig(BaseModel):
         MODEL_DIR / "plate_letter.onnx", description="ONNX model; metadata in the .json beside"
     )
     weight: float = Field(
-        6.0, ge=0.0, le=20.0, description="Weight of its log-probability against the recogniser's"
+        8.0, ge=0.0, le=20.0, description="Weight of its log-probability against the recogniser's"
     )
     floor: float = Field(
         6.0, ge=0.0, le=50.0, description="A letter's evidence is floored this far below the favourite's"
@@ -65,8 +65,19 @@ class LetterExpertConfig(BaseModel):
         ge=0.0,
         le=5.0,
         description="Windows are also read across the whole flat plate this far apart (plate heights; "
-        "0: only at the recogniser's letter column), and the most letter-like one is read "
-        "(LetterExpert.support)",
+        "0: only at the recogniser's letter column), and the one where a letter is surest is read "
+        "(LetterExpert.evidence)",
+    )
+    scan_reach: float = Field(
+        1000.0,
+        ge=0.0,
+        le=1000.0,
+        description="Only windows this close to the recogniser's letter column are scanned (plate heights)",
+    )
+    propose: bool = Field(
+        True,
+        description="Also try the best candidates with their letter replaced by the expert's favourite "
+        "(the recogniser may read the plate's letter in none of its views)",
     )
     widths: list[float] = Field(
         default_factory=lambda: [0.8, 1.2],
@@ -82,6 +93,7 @@ class LetterExpert:
         self.config = config or LetterExpertConfig()
         meta = model_metadata(self.config.model_path, "letter model")
         self.classes: str = meta["classes"]
+        self.window: int = int(meta.get("window", WINDOW))
         self.session = cpu_session(self.config.model_path)
 
     def classify(self, flat: Image, centre_x: float) -> dict[str, float]:
@@ -96,7 +108,7 @@ class LetterExpert:
         grey: Any = flat if flat.ndim == 2 else cv2.cvtColor(flat, cv2.COLOR_BGR2GRAY)
         h = grey.shape[0]
         windows = [
-            letter_window(grey, x + dx * h, width)
+            letter_window(grey, x + dx * h, width, self.window)
             for x in xs
             for dx in (self.config.offsets if offsets is None else offsets)
             for width in self.config.widths
@@ -120,31 +132,45 @@ class LetterExpert:
         centre = float((np.arange(lo, hi) * mass[lo:hi]).sum() / mass[lo:hi].sum())
         return (centre + 0.5) / len(mass)
 
-    def support(
-        self, flat: Image, logp: npt.NDArray[np.float32], charset: str, texts: list[str]
-    ) -> npt.NDArray[np.float64]:
-        """Each candidate's weighted letter evidence, floored below the best letter's (the floor for a
-        candidate without a series letter; 0 for all when the recogniser sees no letter on the flat plate).
+    def evidence(self, flat: Image, logp: npt.NDArray[np.float32], charset: str) -> dict[str, float] | None:
+        """Each series letter's log-probability on the flat plate; None when the recogniser (per-column
+        log-probabilities ``logp`` of the flat plate) sees no letter there.
 
-        A letter's evidence is its log-probability in the most letter-like window (the least "no letter")
-        among the one at the recogniser's letter column and those read across the plate ``scan_step``
-        apart: a separator bar with its bolt head may have taken the recogniser's letter column (the
-        real letter then reads as a ``1`` beside it)."""
-        out = np.zeros(len(texts))
+        The letter is read in the window where some letter is surest, among the one at the recogniser's
+        letter column and those read across the plate ``scan_step`` apart, within ``scan_reach`` of it: a
+        separator bar with its bolt head may have taken the recogniser's letter column (the real letter
+        then reads as a ``1`` beside it). (The least "no letter" picked worse: a window half on a bar
+        and half on the letter, a place no training window was centred, can look more letter-like than
+        the letter itself.)"""
         where = self.letter_column(logp, charset)
         if where is None:
-            return out
-        letters = sorted({c for text in texts for c in text if c in SERIES_LETTERS and c in self.classes})
-        if not letters:
-            return out - self.config.weight * self.config.floor
+            return None
         width, step = flat.shape[1], self.config.scan_step * flat.shape[0]
         scores = self.classify_at(flat, [where * width])
         if step > 0 and NONE in self.classes:
-            across = self.classify_at(flat, list(np.arange(step / 2, width, step)), offsets=[0.0])
-            scores = np.concatenate([scores, across])
+            reach = self.config.scan_reach * flat.shape[0]
+            xs = [x for x in np.arange(step / 2, width, step) if abs(x - where * width) <= reach]
+            if xs:
+                scores = np.concatenate([scores, self.classify_at(flat, xs, offsets=[0.0])])
         scores -= np.logaddexp.reduce(scores, axis=1, keepdims=True)  # each window's mean, renormalised
-        at = int(scores[:, self.classes.index(NONE)].argmin()) if NONE in self.classes else 0
-        evidence = {c: float(scores[at, self.classes.index(c)]) for c in letters}
+        letters = [c for c in self.classes if c in SERIES_LETTERS]
+        columns = [self.classes.index(c) for c in letters]
+        at = int(scores[:, columns].max(axis=1).argmax())
+        return {c: float(scores[at, k]) for c, k in zip(letters, columns, strict=True)}
+
+    def support(
+        self, flat: Image, logp: npt.NDArray[np.float32], charset: str, texts: list[str]
+    ) -> npt.NDArray[np.float64]:
+        """Each candidate's weighted letter :meth:`evidence`, floored below the best letter's (the floor
+        for a candidate without a series letter; 0 for all when the recogniser sees no letter on the
+        flat plate)."""
+        return self.weigh(self.evidence(flat, logp, charset), texts)
+
+    def weigh(self, evidence: dict[str, float] | None, texts: list[str]) -> npt.NDArray[np.float64]:
+        """:meth:`support` from letter ``evidence`` already read."""
+        out = np.zeros(len(texts))
+        if evidence is None:
+            return out
         best = max(evidence.values())
         for i, text in enumerate(texts):
             letter = next((c for c in text if c in evidence), None)

@@ -38,8 +38,8 @@ FLAT_HEIGHT = 64
 _MARGIN = (0.03, 0.1)
 
 
-def letter_window(flat: Grey, centre_x: float, width: float = 1.0) -> Grey:
-    """A ``WINDOW``-pixel square cut from a flat plate around ``centre_x``, ``width`` plate heights wide
+def letter_window(flat: Grey, centre_x: float, width: float = 1.0, size: int = WINDOW) -> Grey:
+    """A ``size``-pixel square cut from a flat plate around ``centre_x``, ``width`` plate heights wide
     (edges repeated where it runs off the plate)."""
     h = flat.shape[0]
     half = width * h / 2
@@ -47,20 +47,27 @@ def letter_window(flat: Grey, centre_x: float, width: float = 1.0) -> Grey:
     pad = max(0, -x0, x1 - flat.shape[1])
     padded: Any = cv2.copyMakeBorder(flat, 0, 0, pad, pad, cv2.BORDER_REPLICATE) if pad else flat
     cut = padded[:, x0 + pad : x1 + pad]
-    out: Grey = cv2.resize(
-        cut, (WINDOW, WINDOW), interpolation=cv2.INTER_AREA if h > WINDOW else cv2.INTER_LINEAR
-    )
+    out: Grey = cv2.resize(cut, (size, size), interpolation=cv2.INTER_AREA if h > size else cv2.INTER_LINEAR)
     return out
 
 
 class LetterWindows:
-    """Endless letter windows with their letter; ``none_share`` of them centred clear of the letter and
-    labelled :data:`NONE`."""
+    """Endless ``size``-pixel letter windows with their letter; ``none_share`` of them centred clear of
+    the letter and labelled :data:`NONE`; ``relief_share`` of the plates pressed, worn or, ``outline_share``
+    of those, hollow (:mod:`~amane.vision.plates.relief`)."""
 
-    def __init__(self, rng: np.random.Generator, none_share: float = 0.0) -> None:
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        none_share: float = 0.0,
+        relief_share: float = 0.0,
+        outline_share: float = 0.0,
+        size: int = WINDOW,
+    ) -> None:
         self.rng = rng
         self.none_share = none_share
-        self.renderer = PlateRenderer(rng)
+        self.size = size
+        self.renderer = PlateRenderer(rng, relief_share, outline_share)
 
     def sample(self) -> tuple[Grey, str]:
         rng = self.renderer.rng
@@ -108,7 +115,7 @@ class LetterWindows:
                 if abs(float(at[0, 0, 0]) - float(centre[0, 0, 0])) > clear:
                     x, label = float(at[0, 0, 0]), NONE
                     break
-        window = letter_window(flat, x, width).astype(np.float32)
+        window = letter_window(flat, x, width, self.size).astype(np.float32)
         window += rng.normal(0, rng.uniform(0, 6), window.shape)
         return np.clip(window, 0, 255).astype(np.uint8), label
 

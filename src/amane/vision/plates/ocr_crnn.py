@@ -473,7 +473,10 @@ class CrnnPlateOCR:
             and letter is not None
             and scored.lead <= expert.config.weight * expert.config.floor
         ):
-            support = expert.support(*letter, self.charset, scored.texts)
+            evidence = expert.evidence(*letter, self.charset)
+            if evidence is not None and expert.config.propose:
+                scored = self._letter_swaps(logps, scored, max(evidence, key=evidence.__getitem__))
+            support = expert.weigh(evidence, scored.texts)
             scored = _Scored(scored.texts, scored.ll, scored.rel, scored.total + support)
         texts, ll, rel = scored.texts, scored.ll, scored.rel
         k = int(scored.total.argmax())
@@ -484,6 +487,28 @@ class CrnnPlateOCR:
         own = [r for r in reads if r.text == text and len(r.char_confidences) == len(text)]
         chars = own[0].char_confidences if own else tuple(conf for _ in text)
         return PlateRead(text, round(min(1.0, conf), 4), chars, self.name)
+
+    def _letter_swaps(self, logps: npt.NDArray[np.float32], scored: _Scored, letter: str) -> _Scored:
+        """The candidates with the three best ones' series letter replaced by ``letter`` (the letter
+        expert's), when valid and new: the CRNN may not read the letter at all in any view (a hollow
+        ``أ`` read as ``ه``), so the expert's letter would have no candidate to weigh. A swapped
+        candidate keeps its source's second-expert share (that expert reads the letter as any
+        character) and gains its own CTC evidence."""
+        top = [scored.texts[i] for i in np.argsort(-scored.total)[:3]]
+        source: dict[str, int] = {}
+        for text in top:
+            swapped = "".join(letter if c in MOROCCAN_LETTERS else c for c in text)
+            if swapped not in scored.texts and swapped not in source and self._valid(PlateRead(swapped, 1.0)):
+                source[swapped] = scored.texts.index(text)
+        if not source:
+            return scored
+        new = list(source)
+        shares = scored.total - scored.rel.sum(axis=0)  # what the second expert added
+        rescored = self._scored(
+            scored.texts + new, np.concatenate([scored.ll, self._evidence(logps, new)], axis=1)
+        )
+        shares = np.concatenate([shares, shares[list(source.values())]])
+        return _Scored(rescored.texts, rescored.ll, rescored.rel, rescored.total + shares)
 
     def _candidates(
         self,

@@ -88,3 +88,19 @@ def wear(plate: RGB, ground: Colour, ink: Colour, rng: np.random.Generator) -> R
     out += (np.asarray(ground, np.float32) - out) * blot[..., None]
     result: RGB = np.clip(out, 0, 255).astype(np.uint8)
     return result
+
+
+def outline(plate: RGB, ground: Colour, ink: Colour, rng: np.random.Generator) -> RGB:
+    """``plate`` with hollow characters: a pressed plate whose characters were never painted (or whose
+    paint is gone) shows each stroke only by the dark rim its raised edge casts, its face as pale as the
+    ground."""
+    share = ink_share(plate, ground, ink)
+    rim = max(1, round(plate.shape[0] * float(rng.uniform(0.012, 0.03))))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rim + 1, 2 * rim + 1))
+    face = np.asarray(cv2.erode(share, kernel), np.float32)
+    face = np.asarray(cv2.GaussianBlur(face, (0, 0), max(0.5, rim * 0.5)), np.float32)
+    pale = np.asarray(ground, np.float32) * float(rng.uniform(0.9, 1.02))
+    out = plate.astype(np.float32)
+    out += (pale - out) * (float(rng.uniform(0.8, 1.0)) * face)[..., None]
+    result: RGB = np.clip(out, 0, 255).astype(np.uint8)
+    return result

@@ -137,9 +137,13 @@ class PlateRenderer:
     ``sample()`` returns a grey ``INPUT_H x INPUT_W`` crop and its label (normalised, no separators).
     """
 
-    def __init__(self, rng: np.random.Generator, relief_share: float = 0.0) -> None:
+    def __init__(
+        self, rng: np.random.Generator, relief_share: float = 0.0, outline_share: float = 0.0
+    ) -> None:
         self.rng = rng
         self.relief_share = relief_share
+        self.outline_share = outline_share
+        """Of the plates drawn in relief, the share with hollow characters (:func:`.relief.outline`)."""
         latin, arabic = find_fonts(_LATIN_FONTS), find_fonts(_ARABIC_FONTS)
         if not latin or not arabic:
             raise RuntimeError(
@@ -270,12 +274,15 @@ class PlateRenderer:
         return self._relief(img, bg, fg)
 
     def _relief(self, img: Image.Image, bg: tuple[int, int, int], fg: tuple[int, int, int]) -> Image.Image:
-        """On ``relief_share`` of the plates: pressed characters lit from one side
-        (:func:`.relief.emboss`), and on some of those worn ink. Off by default (no random draw then,
-        so renders stay as they were): the stage trained with it read the real plates worse."""
+        """On ``relief_share`` of the plates: hollow characters on ``outline_share`` of them
+        (:func:`.relief.outline`), else pressed characters lit from one side (:func:`.relief.emboss`),
+        and on some of those worn ink. Off by default (no random draw then, so renders stay as they
+        were): the CRNN stage trained with it read the real plates worse."""
         if self.relief_share <= 0 or self.rng.random() >= self.relief_share:
             return img
         rgb = np.asarray(img)
+        if self.outline_share > 0 and self.rng.random() < self.outline_share:
+            return Image.fromarray(relief.outline(rgb, bg, fg, self.rng))
         embossed = self.rng.random() < 0.85
         if embossed:
             rgb = relief.emboss(rgb, bg, fg, self.rng)
