@@ -68,12 +68,6 @@ class LetterExpertConfig(BaseModel):
         "0: only at the recogniser's letter column), and the one where a letter is surest is read "
         "(LetterExpert.evidence)",
     )
-    scan_reach: float = Field(
-        1000.0,
-        ge=0.0,
-        le=1000.0,
-        description="Only windows this close to the recogniser's letter column are scanned (plate heights)",
-    )
     propose: bool = Field(
         True,
         description="Also try the best candidates with their letter replaced by the expert's favourite "
@@ -137,7 +131,7 @@ class LetterExpert:
         log-probabilities ``logp`` of the flat plate) sees no letter there.
 
         The letter is read in the window where some letter is surest, among the one at the recogniser's
-        letter column and those read across the plate ``scan_step`` apart, within ``scan_reach`` of it: a
+        letter column and those read across the plate ``scan_step`` apart: a
         separator bar with its bolt head may have taken the recogniser's letter column (the real letter
         then reads as a ``1`` beside it). (The least "no letter" picked worse: a window half on a bar
         and half on the letter, a place no training window was centred, can look more letter-like than
@@ -148,10 +142,8 @@ class LetterExpert:
         width, step = flat.shape[1], self.config.scan_step * flat.shape[0]
         scores = self.classify_at(flat, [where * width])
         if step > 0 and NONE in self.classes:
-            reach = self.config.scan_reach * flat.shape[0]
-            xs = [x for x in np.arange(step / 2, width, step) if abs(x - where * width) <= reach]
-            if xs:
-                scores = np.concatenate([scores, self.classify_at(flat, xs, offsets=[0.0])])
+            across = self.classify_at(flat, list(np.arange(step / 2, width, step)), offsets=[0.0])
+            scores = np.concatenate([scores, across])
         scores -= np.logaddexp.reduce(scores, axis=1, keepdims=True)  # each window's mean, renormalised
         letters = [c for c in self.classes if c in SERIES_LETTERS]
         columns = [self.classes.index(c) for c in letters]
