@@ -68,3 +68,27 @@ def test_square_plate_rows() -> None:
     assert join_rows("ب1", "52547") == "52547ب1"
     assert join_rows("أ40", "590171") == "أ40590171"  # six digits and a series letter: no plate
     assert join_rows("7", "016023") == "7016023"
+
+
+def test_motorcycle_rows() -> None:
+    """A motorcycle's square plate: its region (1 to 89) over six digits, written top row then bottom
+    row; a pair of rows is valid in the layout it fits."""
+    from amane.vision.plates.formats import (
+        MOTORCYCLE_BOTTOM_ROW,
+        MOTORCYCLE_TOP_ROW,
+        SQUARE_LAYOUTS,
+        motorcycle_rows,
+    )
+
+    assert MOTORCYCLE_TOP_ROW.accepts("7") and MOTORCYCLE_TOP_ROW.accepts("89")
+    assert not any(MOTORCYCLE_TOP_ROW.accepts(t) for t in ("0", "90", "ب7", "123", ""))
+    assert MOTORCYCLE_TOP_ROW.allows("4") and not MOTORCYCLE_TOP_ROW.allows("ب")
+    assert MOTORCYCLE_BOTTOM_ROW.accepts("016023") and not MOTORCYCLE_BOTTOM_ROW.accepts("16023")
+    assert MOTORCYCLE_BOTTOM_ROW.allows("0160") and not MOTORCYCLE_BOTTOM_ROW.allows("0160234")
+    assert motorcycle_rows("7016023") == ("7", "016023")
+    assert motorcycle_rows("49000580") == ("49", "000580")
+    assert motorcycle_rows("016023") is None and motorcycle_rows("123016023") is None
+    assert motorcycle_rows("57626ب8") is None
+    layouts = {layout.kind: layout for layout in SQUARE_LAYOUTS}
+    assert layouts["any"].valid("أ40", "59017") and not layouts["any"].valid("7", "016023")
+    assert layouts["motorcycle"].valid("7", "016023") and not layouts["motorcycle"].valid("أ40", "59017")

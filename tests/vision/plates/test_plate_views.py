@@ -225,3 +225,24 @@ def test_square_plates_read_in_full_frames() -> None:
             found[on] += join_rows(top.text, bottom.text) in [d.read.text for d in reader.read_frame(frame)]
     assert found[False] == 0
     assert found[True] >= 4  # 6 of 10 when written
+
+
+def test_motorcycle_plates_read_in_full_frames() -> None:
+    """A motorcycle's square plate in a frame: the localiser finds its six-digit serial as a line; with
+    the row above it, it reads region then serial."""
+    from amane.vision.plates.synth import PlateRenderer
+
+    renderer = PlateRenderer(np.random.default_rng(12))
+    readers = {on: PlateReader(ReaderConfig(square_plates=on)) for on in (True, False)}
+    found = {True: 0, False: 0}
+    for _ in range(10):
+        plate = renderer.moroccan_motorcycle()
+        frame = np.full((480, 640, 3), 90, np.uint8)
+        cv2.rectangle(frame, (200, 150), (440, 380), (40, 40, 150), -1)
+        frame[220:330, 255:385] = cv2.resize(
+            cv2.cvtColor(np.asarray(plate.image), cv2.COLOR_RGB2BGR), (130, 110)
+        )
+        for on, reader in readers.items():
+            found[on] += plate.text in [d.read.text for d in reader.read_frame(frame)]
+    assert found[False] == 0
+    assert found[True] >= 7  # 9 of 10 when written

@@ -81,6 +81,22 @@ MOROCCO_BOTTOM_ROW = PlateFormat(
 )
 """The bottom row of a square Moroccan plate: the serial (six digits on a motorcycle)."""
 
+_MOTORCYCLE_TOP = re.compile(r"^[1-9]\d?$")
+_MOTORCYCLE_BOTTOM = re.compile(r"^\d{6}$")
+
+MOTORCYCLE_TOP_ROW = PlateFormat(
+    "MA-motorcycle-top",
+    allows=lambda prefix: (len(prefix) <= 2 and prefix.isdigit()) or prefix == "",
+    accepts=lambda text: _MOTORCYCLE_TOP.match(text) is not None and int(text) <= 89,
+)
+"""The top row of a Moroccan motorcycle's square plate: the region alone (1 to 89)."""
+MOTORCYCLE_BOTTOM_ROW = PlateFormat(
+    "MA-motorcycle-bottom",
+    allows=lambda prefix: (len(prefix) <= 6 and prefix.isdigit()) or prefix == "",
+    accepts=lambda text: _MOTORCYCLE_BOTTOM.match(text) is not None,
+)
+"""The bottom row of a Moroccan motorcycle's square plate: a serial of six digits, leading zeros printed."""
+
 
 def join_rows(top: str, bottom: str) -> str:
     """One plate from the rows of a square Moroccan plate. A car's ``letter region`` over its serial is
@@ -94,6 +110,50 @@ def join_rows(top: str, bottom: str) -> str:
     if top[:1] in _MA_SERIES and _ma_accepts(joined):
         return joined
     return top + bottom
+
+
+def motorcycle_rows(text: str) -> tuple[str, str] | None:
+    """The rows (region, serial) of a Moroccan motorcycle plate written top row then bottom row, or None.
+
+    >>> motorcycle_rows("7016023"), motorcycle_rows("49000580"), motorcycle_rows("95000580")
+    (('7', '016023'), ('49', '000580'), None)
+    """
+    top, bottom = text[:-6], text[-6:]
+    ok = MOTORCYCLE_TOP_ROW.accepts(top) and MOTORCYCLE_BOTTOM_ROW.accepts(bottom)
+    return (top, bottom) if ok else None
+
+
+@dataclass(frozen=True)
+class SquareLayout:
+    """How the rows of one kind of square Moroccan plate read: each row's format, and whether a pair of
+    rows read to those formats is a plate (``valid``, given top and bottom)."""
+
+    kind: str
+    top: PlateFormat
+    bottom: PlateFormat
+    valid: Callable[[str, str], bool]
+    top_span: tuple[float, float] = (0.0, 1.0)
+    """The share of the top row's width its text lies in (left, right)."""
+
+
+SQUARE_LAYOUTS = (
+    SquareLayout(
+        "any",
+        MOROCCO_TOP_ROW,
+        MOROCCO_BOTTOM_ROW,
+        lambda top, bottom: _ma_accepts(join_rows(top, bottom)),
+    ),
+    SquareLayout(
+        "motorcycle",
+        MOTORCYCLE_TOP_ROW,
+        MOTORCYCLE_BOTTOM_ROW,
+        lambda top, bottom: MOTORCYCLE_TOP_ROW.accepts(top) and MOTORCYCLE_BOTTOM_ROW.accepts(bottom),
+        (0.25, 0.75),  # the region, centred between the bolt holes in the top corners
+    ),
+)
+"""Square Moroccan plates: either row read freely to its format (valid when a car's ``letter region``
+over its serial makes a one-row plate), and a motorcycle's region over its six-digit serial (its top
+row read between the bolt holes, which a free read takes for letters)."""
 
 
 def constrained_decode(

@@ -33,9 +33,9 @@ from amane.vision.plates.ctc import log_likelihoods
 from amane.vision.plates.deskew import deskew, rotate, slant, unslant
 from amane.vision.plates.formats import (
     MOROCCO,
-    MOROCCO_BOTTOM_ROW,
-    MOROCCO_TOP_ROW,
+    SQUARE_LAYOUTS,
     PlateFormat,
+    SquareLayout,
     constrained_decode,
     join_rows,
     path_score,
@@ -52,6 +52,8 @@ MODEL_DIR = Path(__file__).parent / "models"
 _SERIAL = re.compile(r"^\d+")
 _REGION = re.compile(r"\d+$")
 _DIGITS = re.compile(r"\d+")
+ROW_ASPECT = 3.0
+"""Width / height of the rows of square plates the recogniser learnt (``PlateRenderer.moroccan_row``)."""
 FORMATS: dict[str, PlateFormat] = {"MA": MOROCCO}
 
 
@@ -75,6 +77,14 @@ class CrnnOCRConfig(BaseModel):
         le=5.0,
         description="Crops narrower than this width/height ratio are also tried as "
         "two-row plates (top row, then bottom row)",
+    )
+    motorcycle_aspect: float = Field(
+        1.4,
+        ge=0.5,
+        le=5.0,
+        description="Crops narrower than this width/height ratio are also tried as a motorcycle's square "
+        "plate (its region over a six-digit serial); wider ones only as a car's (a one-row plate rolled in "
+        "a loose crop splits into two rows that fit a motorcycle's)",
     )
     two_row_max_roll: float = Field(
         20.0,
@@ -303,14 +313,19 @@ class CrnnPlateOCR:
         return [rotate(small, a) for a in self.config.turns]
 
     def read(
-        self, crop: Image, extra_views: list[Image] | Callable[[], list[Image]] | None = None
+        self,
+        crop: Image,
+        extra_views: list[Image] | Callable[[], list[Image]] | None = None,
+        square: bool = False,
     ) -> PlateRead:
         """Read a crop: its :meth:`views` (and ``extra_views``, e.g. the localiser's rectified lines)
         are read and the candidate with the most evidence over all of them wins (:meth:`pick`); a
         square-ish crop is also read as two rows (top, then bottom), which
         wins when it is valid and the single-row read is not, or both are alike and it is the more
         confident. ``extra_views`` given as a function is called only when the crop's own views leave
-        the best candidate a lead under ``extra_views_gate`` (they are costly to make)."""
+        the best candidate a lead under ``extra_views_gate`` (they are costly to make). ``square``: the
+        crop is known to hold a square plate (a found line and the row above it), so it is also read as
+        a motorcycle's whatever its shape (``motorcycle_aspect``)."""
         if crop.size == 0 or min(crop.shape[:2]) < 4:
             return PlateRead.empty(self.name)
         crop = shrink(crop, self.config.work_height)
@@ -323,7 +338,9 @@ class CrnnPlateOCR:
             w / h < self.config.two_row_aspect and abs(angle) <= self.config.two_row_max_roll and not flat
         )
         rows = [crop[: int(h * 0.55)], crop[int(h * 0.42) :]] if two_row else []
-        logps = self.logp(own + rows)
+        motorcycle = square or w / h < self.config.motorcycle_aspect
+        layouts = SQUARE_LAYOUTS if motorcycle else SQUARE_LAYOUTS[:1]
+        logps = self.logp(own + (self._row_views(rows, layouts) if two_row else []))
         single, decoded = logps[: len(own)], [self._decode(x) for x in logps[: len(own)]]
         turned: tuple[npt.NDArray[np.float32], list[_Decoded]] | None = None
         scored: _Scored | None = None  # the own views' candidates, kept when no extra view joins them
@@ -353,29 +370,73 @@ class CrnnPlateOCR:
         second = [*bands[::-1], *extra[:1]]  # the flat plate, else the levelled band first
         letter = (flat[0], logps[len(own) - 1]) if flat else None
         best = self.pick(single, [r for r, _ in decoded], [f for _, f in decoded], second, scored, letter)
-        two = self._two_rows(logps[len(own) :], rows, best) if two_row else None
+        two = self._two_rows(logps[len(own) :], rows, best, layouts) if two_row else None
         return two or best
 
+    @staticmethod
+    def _top_row(rows: list[Image], layout: SquareLayout) -> Image:
+        left, right = layout.top_span
+        width = rows[0].shape[1]
+        return rows[0][:, int(width * left) : max(int(width * left) + 1, int(width * right))]
+
+    def _row_views(self, rows: list[Image], layouts: tuple[SquareLayout, ...]) -> list[Image]:
+        """The views of a square plate's ``rows`` (top, bottom) read for the ``layouts``: the bottom row
+        and the bottom row :func:`widened`, then for each layout its top row (its ``top_span``) and
+        that widened."""
+        tops = [self._top_row(rows, layout) for layout in layouts]
+        return [view for row in (rows[1], *tops) for view in (row, widened(row, ROW_ASPECT))]
+
     def _two_rows(
-        self, logps: npt.NDArray[np.float32], rows: list[Image], single: PlateRead
+        self,
+        logps: npt.NDArray[np.float32],
+        rows: list[Image],
+        single: PlateRead,
+        layouts: tuple[SquareLayout, ...] = SQUARE_LAYOUTS,
     ) -> PlateRead | None:
-        """The read of a square plate's two rows (``logps`` of the ``rows``: top, bottom), each read to
-        its row's format (:meth:`_row`) and joined (:func:`~amane.vision.plates.formats.join_rows`), when
-        it beats the ``single``-row read (valid first, then more confident); None when it does not.
-        The second expert then also reads the serial's row."""
-        formats = (MOROCCO_TOP_ROW, MOROCCO_BOTTOM_ROW)
-        seen = [self._row_reads(x, fmt) for x, fmt in zip(logps, formats, strict=True)]
-        top, bottom = (self._row(x, fmt, *reads) for x, fmt, reads in zip(logps, formats, seen, strict=True))
-        if not top.text or not bottom.text:
+        """The read of a square plate's two rows (``rows``: top, bottom; ``logps`` of their
+        :meth:`_row_views` for the ``layouts``), when it beats the ``single``-row read (valid first,
+        then more confident); None when it does not. Each layout
+        (:data:`~amane.vision.plates.formats.SQUARE_LAYOUTS`) reads each row to its format
+        (:meth:`_row`), over the row and the row widened; a layout whose rows make a plate wins over
+        one whose rows do not, then the one whose rows the CRNN finds likelier, and its rows are
+        joined (:func:`~amane.vision.plates.formats.join_rows`). The second expert then also reads the
+        digits of both rows (a car's region, right of its letter; a motorcycle's top row)."""
+        seen: dict[str, list[tuple[PlateRead, set[str]]]] = {}
+        best: tuple[tuple[bool, float], SquareLayout, PlateRead, PlateRead] | None = None
+        for i, layout in enumerate(layouts):
+            views = (logps[2 + 2 * i : 4 + 2 * i], logps[:2])  # its top row, the bottom row
+            formats = (layout.top, layout.bottom)
+            seen[layout.kind] = [self._row_reads(x, fmt) for x, fmt in zip(views, formats, strict=True)]
+            top, bottom = (
+                self._row(x, fmt, *reads)
+                for x, fmt, reads in zip(views, formats, seen[layout.kind], strict=True)
+            )
+            if not top.text or not bottom.text:
+                continue
+            score = sum(
+                float(self._evidence(x, [r.text]).sum()) for x, r in zip(views, (top, bottom), strict=True)
+            )
+            key = (layout.valid(top.text, bottom.text), score)
+            if best is None or key > best[0]:
+                best = (key, layout, top, bottom)
+        if best is None:
             return None
+        (valid, _), layout, top, bottom = best
         two = self._joined(top, bottom, min(top.confidence, bottom.confidence))
-        if (self._valid(two), two.confidence) <= (self._valid(single), single.confidence):
+        if (valid, two.confidence) <= (self._valid(single), single.confidence):
             return None
-        if self.expert is not None:  # the region's half of the top row, and the serial's row
-            digits = (rows[0][:, rows[0].shape[1] * 2 // 5 :], rows[1])
+        if self.expert is not None:
+            i = layouts.index(layout)
+            views = (logps[2 + 2 * i : 4 + 2 * i], logps[:2])
+            formats = (layout.top, layout.bottom)
+            region = self._top_row(rows, layout)
+            if layout.kind != "motorcycle":  # the region, right of the letter
+                region = rows[0][:, rows[0].shape[1] * 2 // 5 :]
             top, bottom = (
                 self._row(x, fmt, *reads, digits=view)
-                for x, fmt, reads, view in zip(logps, formats, seen, digits, strict=True)
+                for x, fmt, reads, view in zip(
+                    views, formats, seen[layout.kind], (region, rows[1]), strict=True
+                )
             )
             two = self._joined(top, bottom, two.confidence)
         return two
@@ -385,17 +446,18 @@ class CrnnPlateOCR:
         first, second = (bottom, top) if text.startswith(bottom.text) else (top, bottom)
         return PlateRead(text, confidence, first.char_confidences + second.char_confidences, self.name)
 
-    def _row_reads(self, logp: npt.NDArray[np.float32], fmt: PlateFormat) -> tuple[PlateRead, set[str]]:
-        """A row's free read, and the texts of the row's format it reads: the free read when it fits,
-        and the best read constrained to the format."""
-        read = self._greedy(logp)
-        texts = {read.text} if read.text and fmt.accepts(read.text) else set()
-        fit, _ = constrained_decode(logp, self.charset, fmt)
-        return read, texts | ({fit} if fit else set())
+    def _row_reads(self, logps: npt.NDArray[np.float32], fmt: PlateFormat) -> tuple[PlateRead, set[str]]:
+        """A row's free read (in its first view), and the texts of the row's format its views (``logps``,
+        (views, T, classes)) read: each view's free read when it fits, and its best read constrained to
+        the format."""
+        reads = [self._greedy(x) for x in logps]
+        texts = {r.text for r in reads if r.text and fmt.accepts(r.text)}
+        fits = {constrained_decode(x, self.charset, fmt)[0] for x in logps}
+        return reads[0], texts | (fits - {""})
 
     def _row(
         self,
-        logp: npt.NDArray[np.float32],
+        logps: npt.NDArray[np.float32],
         fmt: PlateFormat,
         read: PlateRead,
         texts: set[str],
@@ -418,8 +480,8 @@ class CrnnPlateOCR:
         candidates = sorted(t for t in texts if fmt.accepts(t))
         if not candidates:
             return read
-        ll = self._evidence(logp[None], candidates)[0]
-        total = np.maximum(ll - ll.max(), -self.config.evidence_floor)
+        ll = self._evidence(logps, candidates)
+        total = np.maximum(ll - ll.max(axis=1, keepdims=True), -self.config.evidence_floor).sum(axis=0)
         if expert is not None and probs is not None:
             score = expert.log_likelihoods(probs, ["".join(_DIGITS.findall(t)) for t in candidates])
             total = total + expert.config.weight * np.maximum(score - score.max(), -expert.config.floor)
@@ -427,7 +489,7 @@ class CrnnPlateOCR:
         text = candidates[k]
         if text == read.text:
             return read
-        conf = float(min(1.0, math.exp(ll[k] / len(text))))
+        conf = float(min(1.0, math.exp(ll[:, k].max() / len(text))))
         return PlateRead(text, conf, tuple(conf for _ in text), self.name)
 
     def _plate_read(self, decoded: list[_Decoded]) -> bool:
@@ -605,6 +667,18 @@ def shrink(crop: Image, height: int) -> Image:
         return crop
     out: Image = cv2.resize(crop, (max(1, round(w * height / h)), height), interpolation=cv2.INTER_AREA)
     return out
+
+
+def widened(row: Image, aspect: float) -> Image:
+    """``row`` padded left and right with its edge pixels to ``aspect`` (width / height) when narrower:
+    a square plate's row is read in the proportions the recogniser learnt rows in, not stretched.
+
+    >>> widened(np.zeros((10, 12), np.uint8), 3.0).shape
+    (10, 30)
+    """
+    h, w = row.shape[:2]
+    pad = max(0, round((aspect * h - w) / 2))
+    return cv2.copyMakeBorder(row, 0, 0, pad, pad, cv2.BORDER_REPLICATE) if pad else row
 
 
 def text_band(crop: Image, margin: float = 0.2) -> Image:

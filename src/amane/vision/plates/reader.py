@@ -20,6 +20,7 @@ from amane.core.latin_formats import fit_latin_format, fits_a_format, pattern_lo
 from amane.core.plates import parse_moroccan
 from amane.vision.plates.base import Image, PlateOCR, PlateRead
 from amane.vision.plates.emblems import mask_emblems
+from amane.vision.plates.formats import motorcycle_rows
 from amane.vision.plates.localize import LocalizerConfig, PlateLocalizer, Quad, above, rectify, widen
 from amane.vision.plates.ocr_crnn import CrnnOCRConfig, CrnnPlateOCR, shrink
 from amane.vision.plates.ocr_rapid import RapidOCRConfig, RapidPlateOCR
@@ -182,16 +183,19 @@ class PlateReader:
     def _square_plate(self, frame: Image, quad: Quad, read: PlateRead) -> PlateDetection | None:
         """The square Moroccan plate a line that reads as a bare serial may be the bottom row of: the
         line with a row as tall above it, read by the CRNN (its two-row reading), when that is a valid
-        standard plate whose serial is the line's read (Latin look-alikes of digits allowed: a bare
-        serial is often read by the second opinion, ``ZT069`` for ``27069``). None otherwise."""
+        standard plate whose serial is the line's read, or a motorcycle's whose six-digit serial it is
+        (Latin look-alikes of digits allowed: a bare serial is often read by the second opinion,
+        ``ZT069`` for ``27069``). None otherwise."""
         serial = read.text.translate(_DIGIT_LOOKALIKES)
-        if not isinstance(self.ocr, CrnnPlateOCR) or not serial.isdigit() or not 1 <= len(serial) <= 5:
+        if not isinstance(self.ocr, CrnnPlateOCR) or not serial.isdigit() or not 1 <= len(serial) <= 6:
             return None
         square = above(quad, 1.1, 0.1)
         crop = rectify(frame, square, 2 * self.config.rectified_height)
-        whole = self.ocr.read(crop)
+        whole = self.ocr.read(crop, square=len(serial) == 6)
         plate = parse_moroccan(whole.text)
-        if plate is None or plate.kind != "standard" or plate.serial != serial:
+        car = plate is not None and plate.kind == "standard" and plate.serial == serial
+        rows = motorcycle_rows(whole.text)
+        if not car and (rows is None or rows[1] != serial):
             return None
         return PlateDetection(square, whole, crop)
 

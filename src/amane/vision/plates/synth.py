@@ -399,6 +399,30 @@ class PlateRenderer:
         )
         return Plate(img, serial)
 
+    def moroccan_motorcycle(self) -> Plate:
+        """A motorcycle's square plate: the region over a rule, a six-digit serial (leading zeros
+        printed) below, bolt holes in the top corners. Labelled top row, then bottom row
+        (``7016023``). Not among the training layouts: the reader reads each row on its own."""
+        w, h = int(self.rng.integers(250, 300)), int(self.rng.integers(210, 250))
+        bg, fg = self._bg((245, 245, 240)), (15, 15, 15)
+        region = str(int(self.rng.integers(1, 90)))
+        serial = f"{int(self.rng.integers(0, 400_000)):06d}"
+        face = self._digit_face()
+        top = self._draw_runs((w, h // 2), bg, fg, [(region, face, 0.5)], 0.3, bars=False, border=False)
+        bottom = self._draw_runs((w, h // 2), bg, fg, [(serial, face, 0.55)], 0.3, bars=False, border=False)
+        img = Image.new("RGB", (w, h), bg)
+        img.paste(top, (0, int(h * 0.02)))
+        img.paste(bottom, (0, h // 2 - int(h * 0.02)))
+        d = ImageDraw.Draw(img)
+        d.rectangle([1, 1, w - 2, h - 2], outline=fg, width=max(1, int(h * self.rng.uniform(0.01, 0.03))))
+        rule_y = int(h * self.rng.uniform(0.47, 0.52))
+        d.line([int(w * 0.08), rule_y, int(w * 0.92), rule_y], fill=fg, width=max(1, h // 80))
+        r = int(h * self.rng.uniform(0.035, 0.055))
+        for cx in (int(w * 0.12), int(w * 0.88)):  # bolt holes either side of the region
+            cy = int(h * self.rng.uniform(0.1, 0.16))
+            d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=(90, 90, 90), outline=(40, 40, 40))
+        return Plate(img, region + serial)
+
     def eu(self) -> Plate:
         """EU plate: blue band with the country code (not part of the label), then 5 to 8 characters."""
         pattern = self.rng.integers(0, 5)
