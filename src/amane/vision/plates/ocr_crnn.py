@@ -404,7 +404,7 @@ class CrnnPlateOCR:
         seen: dict[str, list[tuple[PlateRead, set[str]]]] = {}
         best: tuple[tuple[bool, float], SquareLayout, PlateRead, PlateRead] | None = None
         for i, layout in enumerate(layouts):
-            views = (logps[2 + 2 * i : 4 + 2 * i], logps[:2])  # its top row, the bottom row
+            views = _layout_views(logps, i)
             formats = (layout.top, layout.bottom)
             seen[layout.kind] = [self._row_reads(x, fmt) for x, fmt in zip(views, formats, strict=True)]
             top, bottom = (
@@ -426,8 +426,7 @@ class CrnnPlateOCR:
         if (valid, two.confidence) <= (self._valid(single), single.confidence):
             return None
         if self.expert is not None:
-            i = layouts.index(layout)
-            views = (logps[2 + 2 * i : 4 + 2 * i], logps[:2])
+            views = _layout_views(logps, layouts.index(layout))
             formats = (layout.top, layout.bottom)
             region = self._top_row(rows, layout)
             if layout.kind != "motorcycle":  # the region, right of the letter
@@ -667,6 +666,14 @@ def shrink(crop: Image, height: int) -> Image:
         return crop
     out: Image = cv2.resize(crop, (max(1, round(w * height / h)), height), interpolation=cv2.INTER_AREA)
     return out
+
+
+def _layout_views(
+    logps: npt.NDArray[np.float32], i: int
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """The ``i``-th layout's top-row views and the bottom row's, in the logps of
+    :meth:`CrnnPlateOCR._row_views` (the bottom row's two first, then two per layout)."""
+    return logps[2 + 2 * i : 4 + 2 * i], logps[:2]
 
 
 def widened(row: Image, aspect: float) -> Image:
