@@ -18,6 +18,7 @@ Arabic  Latin  note
 ه       H      also written هـ (with tatweel)
 و       W      (waw; some vendors write O or E)
 ط       T
+ي       Y      (ى read as ي) the latest series letter; not yet in the recognisers' alphabet
 ش       SH     police (Sûreté nationale) series
 ======  =====  ======================================
 
@@ -42,6 +43,7 @@ MOROCCAN_LETTERS: dict[str, str] = {
     "ه": "H",
     "و": "W",
     "ط": "T",
+    "ي": "Y",
     "ش": "SH",
 }
 """Arabic series letters of Moroccan plates and their Latin transliteration (documented above)."""
@@ -50,8 +52,10 @@ LATIN_TO_MOROCCAN: dict[str, str] = {v: k for k, v in MOROCCAN_LETTERS.items()}
 
 DIGITS = "0123456789"
 LATIN = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-CHARSET = DIGITS + LATIN + "".join(MOROCCAN_LETTERS)
-"""Every character a normalised plate may hold (the OCR models' alphabet, in this order)."""
+CHARSET = DIGITS + LATIN + "أبدهوطش"
+"""The OCR models' alphabet, in this order: every character of a plate read by a camera. The series
+letter ``ي``, reached in some prefectures after the shipped models were trained, is parsed and
+transliterated (:data:`MOROCCAN_LETTERS`) but not yet read."""
 
 _ARABIC_DIGITS = {ord(c): str(i) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩")}
 _ARABIC_DIGITS.update({ord(c): str(i) for i, c in enumerate("۰۱۲۳۴۵۶۷۸۹")})
@@ -118,7 +122,7 @@ class MoroccanPlate:
 
 _LETTER_ALT = "|".join(sorted((re.escape(k) for k in MOROCCAN_LETTERS), key=len, reverse=True))
 _READ = re.compile(rf"^(\d{{1,6}})({_LETTER_ALT}|WW)(\d{{0,2}})$")
-_TRANSLIT = re.compile(r"^(\d{1,6})-(SH|WW|[ABDHWT])(?:-(\d{1,2}))?$")
+_TRANSLIT = re.compile(r"^(\d{1,6})-(SH|WW|[ABDHWTY])(?:-(\d{1,2}))?$")
 
 
 def parse_moroccan(text: str) -> MoroccanPlate | None:
