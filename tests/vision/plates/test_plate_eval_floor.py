@@ -10,8 +10,8 @@ from amane.core.plates import normalize_plate
 from amane.eval.plates import load_crops
 from amane.vision.plates.reader import PlateReader, ReaderConfig
 
-MOROCCO_EXACT_FLOOR = 0.93
-"""Set a little below what the shipped reader scores, 0.949 (docs/plates.md has the figures)."""
+MOROCCO_EXACT_FLOOR = 0.94
+"""Set a little below what the shipped reader scores, 0.954 (docs/plates.md has the figures)."""
 
 
 def test_morocco_dev_floor(shared_data: Path) -> None:
