@@ -245,4 +245,4 @@ def test_motorcycle_plates_read_in_full_frames() -> None:
         for on, reader in readers.items():
             found[on] += plate.text in [d.read.text for d in reader.read_frame(frame)]
     assert found[False] == 0
-    assert found[True] >= 7  # 9 of 10 when written
+    assert found[True] >= 7  # 9 of 10 when written, 8 with the blended recogniser
