@@ -6,7 +6,9 @@ plate, images under ``images/``) and folders of full images with openalpr ``.txt
 ``labels.csv`` is scored as its own set (``<set>_two_row``), read top row then bottom row.
 
 Metrics per system and set: ``n``; ``exact`` (the read equals the label after normalising
-separators and case; on full images: one of the image's plate reads does); ``char_accuracy``
+separators and case; on full images: one of the image's plate reads does); on crops also
+``exact_any_order`` (the read holds the label's characters, in any order: the two-row set's labels
+list both rows' characters left to right, so no top-then-bottom read can equal them); ``char_accuracy``
 (1 - edit distance / label length, best read); ``detect_rate`` (full images: a plate box with IoU
 >= 0.4 against the label); ``ms_per_plate_median``, ``ms_per_plate_p95`` and ``ms_per_plate_mean``
 (per crop, or per full image).
@@ -109,7 +111,7 @@ FrameReader = Callable[[np.ndarray[Any, Any]], list[tuple[Box | None, str]]]
 
 def score_crops(read: CropReader, items: list[CropItem]) -> dict[str, Any]:
     """Exact, character accuracy and time per crop."""
-    exact, chars, times, misses = 0, [], [], []
+    exact, any_order, chars, times, misses = 0, 0, [], [], []
     for it in items:
         img = cv2.imread(str(it.path))
         if img is None:
@@ -118,6 +120,7 @@ def score_crops(read: CropReader, items: list[CropItem]) -> dict[str, Any]:
         text = normalize_plate(read(img))
         times.append((time.perf_counter() - t) * 1000)
         exact += text == it.text
+        any_order += sorted(text) == sorted(it.text)
         chars.append(char_accuracy(it.text, text))
         if text != it.text:
             misses.append(f"{it.path.name}: {it.text} -> {text}")
@@ -126,6 +129,7 @@ def score_crops(read: CropReader, items: list[CropItem]) -> dict[str, Any]:
     return {
         "n": n,
         "exact": round(exact / n, 4) if n else None,
+        "exact_any_order": round(any_order / n, 4) if n else None,
         "char_accuracy": round(float(np.mean(chars)), 4) if n else None,
         "ms_per_plate_median": round(statistics.median(times), 2) if n else None,
         "ms_per_plate_p95": round(float(np.percentile(times, 95)), 2) if n else None,
@@ -249,8 +253,8 @@ def evaluate(data: Path, systems: list[str], limit: int = 0, every: int = 1) -> 
 def table(results: dict[str, dict[str, Any]]) -> str:
     """A Markdown table of the results."""
     lines = [
-        "| set | system | n | exact | char acc. | detect | ms/plate (median) | p95 | mean |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| set | system | n | exact | any order | char acc. | detect | ms/plate (median) | p95 | mean |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     sets = sorted({s for r in results.values() for s in r})
     for s in sets:
@@ -259,8 +263,10 @@ def table(results: dict[str, dict[str, Any]]) -> str:
             if m is None:
                 continue
             det = "" if m.get("detect_rate") is None else f"{m['detect_rate']:.3f}"
+            order = "" if m.get("exact_any_order") is None else f"{m['exact_any_order']:.3f}"
             lines.append(
-                f"| {s} | {system} | {m['n']} | {m['exact']:.3f} | {m['char_accuracy']:.3f} | {det} | "
+                f"| {s} | {system} | {m['n']} | {m['exact']:.3f} | {order} | "
+                f"{m['char_accuracy']:.3f} | {det} | "
                 f"{m['ms_per_plate_median']:.1f} | {m['ms_per_plate_p95']:.1f} | "
                 f"{m['ms_per_plate_mean']:.1f} |"
             )

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import cv2
+import numpy as np
 from typer.testing import CliRunner
 
 from amane.cli import app
-from amane.eval.plates import evaluate, load_openalpr, table
+from amane.eval.plates import CropItem, evaluate, load_openalpr, score_crops, table
 
 
 def make_sets(root: Path, clean_plate: Callable[[str], Any], frame_with_plate: Callable[..., Any]) -> None:
@@ -43,7 +44,8 @@ def test_evaluate_both_layouts(
     ma, eu = res["amane"]["ma"], res["amane"]["eu"]
     assert ma["n"] == 4 and eu["n"] == 2
     timing = {"ms_per_plate_median", "ms_per_plate_p95", "ms_per_plate_mean"}
-    assert set(ma) == {"n", "exact", "char_accuracy"} | timing
+    assert set(ma) == {"n", "exact", "exact_any_order", "char_accuracy"} | timing
+    assert ma["exact_any_order"] >= ma["exact"]
     assert set(eu) == {"n", "exact", "char_accuracy", "detect_rate"} | timing
     assert eu["detect_rate"] == 1.0
     assert ma["char_accuracy"] >= 0.7 and eu["char_accuracy"] >= 0.7
@@ -73,3 +75,14 @@ def test_cli_writes_json(
     assert r.exit_code == 0, r.output
     data = json.loads(out.read_text())
     assert data["amane"]["ma"]["n"] == 1 and data["amane"]["eu"]["n"] == 1
+
+
+def test_any_order_counts_reads_whose_labels_list_the_rows_left_to_right(tmp_path: Path) -> None:
+    """A motorcycle plate labelled with both rows' characters left to right (``0167023`` for ``7`` over
+    ``016023``) counts in ``exact_any_order`` when read top row then bottom row, never in ``exact``."""
+    path = tmp_path / "a.png"
+    cv2.imwrite(str(path), np.full((40, 40, 3), 255, np.uint8))
+    items = [CropItem(path, "0167023"), CropItem(path, "57626ب8")]
+    reads = iter(["7016023", "57626ب6"])
+    m = score_crops(lambda _img: next(reads), items)
+    assert m["exact"] == 0.0 and m["exact_any_order"] == 0.5
