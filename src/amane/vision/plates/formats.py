@@ -119,8 +119,11 @@ def motorcycle_rows(text: str) -> tuple[str, str] | None:
     (('7', '016023'), ('49', '000580'), None)
     """
     top, bottom = text[:-6], text[-6:]
-    ok = MOTORCYCLE_TOP_ROW.accepts(top) and MOTORCYCLE_BOTTOM_ROW.accepts(bottom)
-    return (top, bottom) if ok else None
+    return (top, bottom) if _motorcycle(top, bottom) else None
+
+
+def _motorcycle(top: str, bottom: str) -> bool:
+    return MOTORCYCLE_TOP_ROW.accepts(top) and MOTORCYCLE_BOTTOM_ROW.accepts(bottom)
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,7 @@ SQUARE_LAYOUTS = (
         "motorcycle",
         MOTORCYCLE_TOP_ROW,
         MOTORCYCLE_BOTTOM_ROW,
-        lambda top, bottom: MOTORCYCLE_TOP_ROW.accepts(top) and MOTORCYCLE_BOTTOM_ROW.accepts(bottom),
+        _motorcycle,
         (0.25, 0.75),  # the region, centred between the bolt holes in the top corners
     ),
 )

@@ -170,13 +170,13 @@ def render_worker(
     wid: int,
     queue: Any,
     count: int,
-    relief_share: float = 0.0,
-    outline_share: float = 0.0,
+    relief: tuple[float, float] = (0.0, 0.0),
     chunk: int = 64,
 ) -> None:
-    """Render ``count`` plates into ``queue``, ``chunk`` at a time (a separate process), then stop."""
+    """Render ``count`` plates into ``queue``, ``chunk`` at a time (a separate process), then stop.
+    ``relief``: the renderer's relief and outline shares (:class:`~.synth.PlateRenderer`)."""
     cv2.setNumThreads(1)
-    renderer = PlateRenderer(np.random.default_rng([seed, wid]), relief_share, outline_share)
+    renderer = PlateRenderer(np.random.default_rng([seed, wid]), *relief)
     for _ in range(0, count, chunk):
         samples = [renderer.sample() for _ in range(chunk)]
         queue.put((np.stack([s[0] for s in samples]), [s[1] for s in samples]))
@@ -196,8 +196,7 @@ class ReplayBuffer:
         workers: int,
         capacity: int,
         renders: int = 0,
-        relief_share: float = 0.0,
-        outline_share: float = 0.0,
+        relief: tuple[float, float] = (0.0, 0.0),
     ) -> None:
         ctx = mp.get_context("spawn")
         self.queue = ctx.Queue(maxsize=64)
@@ -205,7 +204,7 @@ class ReplayBuffer:
         self.procs = [
             ctx.Process(
                 target=render_worker,
-                args=(seed, w, self.queue, per_worker, relief_share, outline_share),
+                args=(seed, w, self.queue, per_worker, relief),
                 daemon=True,
             )
             for w in range(workers)
@@ -271,7 +270,7 @@ def train(args: argparse.Namespace) -> None:
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     if args.init and not args.init.endswith(".onnx"):
         model.load_state_dict(torch.load(args.init, map_location=device))
-    buffer = ReplayBuffer(args.seed, args.workers, args.buffer, args.renders, args.relief, args.outline)
+    buffer = ReplayBuffer(args.seed, args.workers, args.buffer, args.renders, (args.relief, args.outline))
     while buffer.size < args.batch * 8:
         buffer.drain(block=True)
     if args.init.endswith(".onnx"):
